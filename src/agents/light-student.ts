@@ -1,0 +1,216 @@
+// The light student: a werift peer that joins through the room server, receives the teacher's
+// VP8 + Opus, and records observations at the wire tier — per frame (completion time, capture time,
+// clip and frame index), per audio packet, and every sender report — for src/metrics to turn into
+// latency, switch gaps, loss and jitter. It decodes nothing: identity and capture time travel in
+// RTP header extensions (abs-capture-time, proctor frame-id).
+import type { Clock } from "../clock.js";
+import { ntpToUnixMs } from "../clock.js";
+import { werift, type RTCPeerConnection, type MediaStreamTrack } from "../webrtc/werift.js";
+import { loopbackIceConfig, isLoopbackHost } from "../webrtc/loopback.js";
+import { filterCandidates, parseExtmap } from "../webrtc/sdp.js";
+import { ABS_CAPTURE_TIME_URI, FRAME_ID_URI, decodeAbsCaptureTime, decodeFrameId } from "../media/rtp/header-extensions.js";
+import { SeqUnwrapper } from "../media/rtp/seq.js";
+import { FrameAssembler, type AssembledFrame, type AssemblerFrameId } from "./frame-assembler.js";
+import { SignalingClient } from "./signaling-client.js";
+import { ReceiveStats } from "../metrics/receive-stats.js";
+
+export type FrameObservation = {
+  rtpTimestamp: number;
+  /** Harness monotonic ms when the frame became complete (its last missing packet arrived). */
+  completeMs: number;
+  completeUnixMs: number;
+  captureUnixMs?: number;
+  clipId?: number;
+  frameIndex?: number;
+  lastOfClip: boolean;
+  keyframe: boolean;
+  packets: number;
+  bytes: number;
+};
+
+export type AudioObservation = {
+  extSeq: number;
+  rtpTimestamp: number;
+  arrivalUnixMs: number;
+  captureUnixMs?: number;
+  clipId?: number;
+  index?: number;
+};
+
+export type SenderReportObservation = { kind: "audio" | "video"; ntpUnixMs: number; rtpTimestamp: number; arrivalUnixMs: number };
+
+export type LightStudentOptions = {
+  serverUrl: string;
+  room: string;
+  student: string;
+  clock: Clock;
+  joinTimeoutMs?: number;
+};
+
+export class LightStudent {
+  readonly frames: FrameObservation[] = [];
+  readonly audio: AudioObservation[] = [];
+  readonly senderReports: SenderReportObservation[] = [];
+  readonly videoStats = new ReceiveStats(90_000);
+  readonly audioStats = new ReceiveStats(48_000);
+  framesDropped = 0;
+  joinStartedMs = 0;
+  connectedMs?: number;
+  private pc: RTCPeerConnection | null = null;
+  private signaling: SignalingClient | null = null;
+  private readonly assembler: FrameAssembler;
+  private readonly videoSeq = new SeqUnwrapper();
+  private readonly audioSeq = new SeqUnwrapper();
+  private ext = { video: { abs: -1, fid: -1 }, audio: { abs: -1, fid: -1 } };
+
+  constructor(private readonly opts: LightStudentOptions) {
+    this.assembler = new FrameAssembler({
+      onFrame: (f) => this.onFrame(f),
+      onDrop: () => this.framesDropped++,
+    });
+  }
+
+  get name(): string {
+    return this.opts.student;
+  }
+
+  /** Join, negotiate, and resolve once media is connected (bounded by joinTimeoutMs). */
+  async join(): Promise<void> {
+    const { clock, serverUrl, room, student } = this.opts;
+    const timeoutMs = this.opts.joinTimeoutMs ?? 10_000;
+    this.joinStartedMs = clock.nowMs();
+    const signaling = await SignalingClient.join(serverUrl, room, student, "werift", { joinTimeoutMs: timeoutMs, clock });
+    this.signaling = signaling;
+    const offer = await signaling.waitForOffer(timeoutMs);
+    const ids = parseExtmap(offer);
+    this.ext = {
+      video: { abs: ids.video.get(ABS_CAPTURE_TIME_URI) ?? -1, fid: ids.video.get(FRAME_ID_URI) ?? -1 },
+      audio: { abs: ids.audio.get(ABS_CAPTURE_TIME_URI) ?? -1, fid: ids.audio.get(FRAME_ID_URI) ?? -1 },
+    };
+    const pc = new werift.RTCPeerConnection({
+      ...loopbackIceConfig(),
+      codecs: {
+        video: [new werift.RTCRtpCodecParameters({ mimeType: "video/VP8", clockRate: 90000, rtcpFeedback: [] })],
+        audio: [new werift.RTCRtpCodecParameters({ mimeType: "audio/opus", clockRate: 48000, channels: 2 })],
+      },
+      headerExtensions: {
+        video: [new werift.RTCRtpHeaderExtensionParameters({ uri: ABS_CAPTURE_TIME_URI }), new werift.RTCRtpHeaderExtensionParameters({ uri: FRAME_ID_URI })],
+        audio: [new werift.RTCRtpHeaderExtensionParameters({ uri: ABS_CAPTURE_TIME_URI }), new werift.RTCRtpHeaderExtensionParameters({ uri: FRAME_ID_URI })],
+      },
+    });
+    this.pc = pc;
+    pc.onTrack.subscribe((track) => this.onTrack(track));
+    const connected = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${room}/${student}: not connected within ${timeoutMs} ms (state ${pc.connectionState})`)), timeoutMs);
+      pc.connectionStateChange.subscribe((s) => {
+        if (s === "connected") {
+          clearTimeout(timer);
+          this.connectedMs = clock.nowMs();
+          resolve();
+        } else if (s === "failed") {
+          clearTimeout(timer);
+          reject(new Error(`${room}/${student}: connection failed`));
+        }
+      });
+    });
+    await pc.setRemoteDescription({ type: "offer", sdp: filterCandidates(offer, (a) => isLoopbackHost(a)) });
+    await pc.setLocalDescription(await pc.createAnswer());
+    const answer = pc.localDescription?.sdp;
+    if (!answer) throw new Error(`${room}/${student}: no local answer`);
+    signaling.sendAnswer(filterCandidates(answer, (a) => isLoopbackHost(a)));
+    await connected;
+  }
+
+  /** Join time (signaling start → media connected), ms. */
+  get joinMs(): number | undefined {
+    return this.connectedMs === undefined ? undefined : this.connectedMs - this.joinStartedMs;
+  }
+
+  async leave(): Promise<void> {
+    this.assembler.flush();
+    await this.signaling?.close().catch(() => undefined);
+    await this.pc?.close().catch(() => undefined);
+    this.pc = null;
+  }
+
+  private onTrack(track: MediaStreamTrack): void {
+    const kind = track.kind === "video" ? "video" : "audio";
+    track.onReceiveRtcp.subscribe((packet) => {
+      if (packet.type !== werift.RtcpSrPacket.type) return;
+      const sr = packet as InstanceType<typeof werift.RtcpSrPacket>;
+      this.senderReports.push({
+        kind,
+        ntpUnixMs: ntpToUnixMs(sr.senderInfo.ntpTimestamp),
+        rtpTimestamp: sr.senderInfo.rtpTimestamp,
+        arrivalUnixMs: this.opts.clock.toUnixMs(this.opts.clock.nowMs()),
+      });
+    });
+    if (kind === "video") track.onReceiveRtp.subscribe((rtp) => this.onVideoRtp(rtp));
+    else track.onReceiveRtp.subscribe((rtp) => this.onAudioRtp(rtp));
+  }
+
+  private onVideoRtp(rtp: InstanceType<typeof werift.RtpPacket>): void {
+    const now = this.opts.clock.nowMs();
+    const h = rtp.header;
+    const ext = readExtensions(h.extensions, this.ext.video.abs, this.ext.video.fid);
+    this.videoStats.push(this.videoSeq.unwrap(h.sequenceNumber), h.timestamp, now, rtp.payload.length);
+    this.assembler.push({
+      seq: h.sequenceNumber,
+      timestamp: h.timestamp,
+      marker: h.marker,
+      payload: rtp.payload,
+      arrivalMs: now,
+      captureUnixMs: ext.captureUnixMs,
+      frameId: ext.frameId,
+    });
+  }
+
+  private onAudioRtp(rtp: InstanceType<typeof werift.RtpPacket>): void {
+    const { clock } = this.opts;
+    const now = clock.nowMs();
+    const h = rtp.header;
+    const ext = readExtensions(h.extensions, this.ext.audio.abs, this.ext.audio.fid);
+    const extSeq = this.audioSeq.unwrap(h.sequenceNumber);
+    this.audioStats.push(extSeq, h.timestamp, now, rtp.payload.length);
+    this.audio.push({
+      extSeq,
+      rtpTimestamp: h.timestamp,
+      arrivalUnixMs: clock.toUnixMs(now),
+      captureUnixMs: ext.captureUnixMs,
+      clipId: ext.frameId?.clipId,
+      index: ext.frameId?.index,
+    });
+  }
+
+  private onFrame(f: AssembledFrame): void {
+    this.frames.push({
+      rtpTimestamp: f.rtpTimestamp,
+      completeMs: f.completeMs,
+      completeUnixMs: this.opts.clock.toUnixMs(f.completeMs),
+      captureUnixMs: f.captureUnixMs,
+      clipId: f.frameId?.clipId,
+      frameIndex: f.frameId?.index,
+      lastOfClip: ((f.frameId?.flags ?? 0) & 1) !== 0,
+      keyframe: f.keyframe,
+      packets: f.packets,
+      bytes: f.bytes,
+    });
+  }
+}
+
+function readExtensions(
+  exts: readonly { id: number; payload: Buffer }[],
+  absId: number,
+  fidId: number,
+): { captureUnixMs?: number; frameId?: AssemblerFrameId } {
+  let captureUnixMs: number | undefined;
+  let frameId: AssemblerFrameId | undefined;
+  for (const e of exts) {
+    if (e.id === absId) captureUnixMs = decodeAbsCaptureTime(e.payload).captureUnixMs;
+    else if (e.id === fidId) {
+      const d = decodeFrameId(e.payload);
+      frameId = { clipId: d.clipId, index: d.index, flags: d.flags };
+    }
+  }
+  return { captureUnixMs, frameId };
+}

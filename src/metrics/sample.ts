@@ -1,0 +1,20 @@
+// The two things measurement produces: samples (a measurement at a time, with bounded tags and
+// numeric fields) and events (something that happened: a clip switch, a join). Both become one
+// line-protocol point each; tags are bounded (run, scenario, room, student, agent, profile, build).
+
+export type TagKey = "run" | "scenario" | "room" | "student" | "agent" | "profile" | "build" | "kind";
+export type Tags = Partial<Record<TagKey, string>>;
+
+export type Point = {
+  measurement: string;
+  tags: Tags;
+  fields: Record<string, number | string | boolean>;
+  /** Unix time in ms (fractional allowed; written with ns precision). */
+  timeUnixMs: number;
+};
+
+export interface Sink {
+  readonly name: string;
+  write(points: readonly Point[]): void;
+  close(): Promise<void>;
+}

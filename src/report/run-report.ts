@@ -1,0 +1,24 @@
+// report.json: the versioned, machine-readable result of one run.
+import { writeFile } from "node:fs/promises";
+import type { WireSummary } from "../metrics/wire-summary.js";
+import type { Verdict } from "./evaluate.js";
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type StudentReport = { room: string; student: string; group: string; agent: string; wire: WireSummary; error?: string };
+
+export type RunReport = {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  tool: { name: "proctor"; version: string };
+  run: { id: string; scenario: string; seed: number; startedAt: string; durationMs: number; scenarioFile: string };
+  media: { width: number; height: number; fps: number; videoKbps: number; clips: { name: string; clipId: number; durationMs: number; hash: string }[] };
+  streamer: { framesSent: number; audioPacketsSent: number; maxPacingLatenessMs: number };
+  students: StudentReport[];
+  budgets: Verdict[];
+  status: "passed" | "failed" | "broken";
+  errors: string[];
+};
+
+export async function writeRunReport(path: string, report: RunReport): Promise<void> {
+  await writeFile(path, JSON.stringify(report, null, 2) + "\n");
+}

@@ -1,0 +1,92 @@
+// Load and validate a scenario file. Every error names the file, line:column (from the YAML
+// parser's source positions), the field path and the offending value; all errors at once.
+import { readFile } from "node:fs/promises";
+import { parseDocument, LineCounter, isNode, type Document } from "yaml";
+import { Scenario } from "./schema.js";
+
+export type ScenarioIssue = { file: string; line?: number; column?: number; path: string; message: string; value?: unknown };
+
+export class ScenarioError extends Error {
+  constructor(readonly issues: ScenarioIssue[]) {
+    super(issues.map(formatIssue).join("\n"));
+    this.name = "ScenarioError";
+  }
+}
+
+export function formatIssue(i: ScenarioIssue): string {
+  const where = i.line !== undefined ? `${i.file}:${i.line}:${i.column}` : i.file;
+  const value = i.value === undefined ? "" : ` (got ${JSON.stringify(i.value)})`;
+  return `${where}: ${i.path || "(root)"}: ${i.message}${value}`;
+}
+
+export async function loadScenario(file: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new ScenarioError([{ file, path: "", message: `cannot read scenario: ${(e as Error).message}` }]);
+  }
+  return parseScenario(text, file);
+}
+
+export function parseScenario(text: string, file = "<scenario>"): Scenario {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(
+      doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return { file, line: pos.line, column: pos.col, path: "", message: `YAML: ${e.message.split("\n")[0]}` };
+      }),
+    );
+  }
+  const data: unknown = doc.toJS();
+  const result = Scenario.safeParse(data);
+  if (result.success) return result.data;
+  throw new ScenarioError(
+    result.error.issues.map((issue) => {
+      const path = issue.path.map(String);
+      // For unknown keys zod reports the parent; point at the key itself.
+      const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
+      const at = positionOf(doc, keys.length ? [...issue.path, keys[0]!] : issue.path, lineCounter);
+      const shownPath = keys.length ? [...path, keys.join(", ")].join(".") : path.join(".");
+      return {
+        file,
+        ...at,
+        path: shownPath,
+        message: keys.length ? `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}` : issue.message,
+        value: keys.length ? undefined : valueAt(data, issue.path),
+      };
+    }),
+  );
+}
+
+function positionOf(doc: Document, path: readonly PropertyKey[], lc: LineCounter): { line?: number; column?: number } {
+  // Walk up until a node with a source range exists (a missing field points at its parent).
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as (string | number)[], true);
+    if (isNode(node) && node.range) {
+      const p = lc.linePos(node.range[0]);
+      return { line: p.line, column: p.col };
+    }
+    // A map key (for unknown fields) is reachable through its pair.
+    if (n === path.length && n > 0) {
+      const parent = doc.getIn(path.slice(0, n - 1) as (string | number)[], true) as { items?: { key?: unknown }[] } | undefined;
+      const pair = parent?.items?.find((it) => isNode(it.key) && (it.key as { value?: unknown }).value === path[n - 1]);
+      if (pair && isNode(pair.key) && pair.key.range) {
+        const p = lc.linePos(pair.key.range[0]);
+        return { line: p.line, column: p.col };
+      }
+    }
+  }
+  return {};
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = data;
+  for (const k of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}

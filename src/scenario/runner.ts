@@ -1,0 +1,231 @@
+// The timeline of one run: generate/load media, start the room server and the AI teacher, join
+// the students, play the lesson, collect observations, write the report and judge the budgets.
+// Everything runs in this process on loopback.
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { systemClock, type Clock } from "../clock.js";
+import { childRandom } from "../random.js";
+import { generateClip, type GeneratedClip } from "../media/clip-generator.js";
+import { ClipLibrary, loadClip } from "../streamer/clip-library.js";
+import { MediaProgram } from "../streamer/media-program.js";
+import { Teacher } from "../streamer/teacher.js";
+import { createRoomServer } from "../signaling/server.js";
+import { LightStudent } from "../agents/light-student.js";
+import { summarizeWire, wireSamplesPerSecond, type WireSummary } from "../metrics/wire-summary.js";
+import { LineProtocolFileSink } from "../metrics/file-sink.js";
+import type { Point, Tags } from "../metrics/sample.js";
+import { evaluateBudgets } from "../report/evaluate.js";
+import { writeRunReport, REPORT_SCHEMA_VERSION, type RunReport, type StudentReport } from "../report/run-report.js";
+import type { Scenario } from "./schema.js";
+
+export type RunOptions = {
+  scenarioFile: string;
+  /** Folder that receives `<run-id>/`; default ./reports. */
+  reportsDir?: string;
+  /** Media cache; default $PROCTOR_CACHE_DIR or ./.cache/media. */
+  cacheDir?: string;
+  runId?: string;
+  clock?: Clock;
+  /** Progress lines (plain text). */
+  log?: (line: string) => void;
+  /** Extra hooks for tests and calibration. */
+  hooks?: {
+    /** Called once the lesson has started, with the room programs (e.g. to force a switch). */
+    onLessonStarted?: (ctx: { programs: Map<string, MediaProgram>; library: ClipLibrary }) => void | Promise<void>;
+  };
+  /** Calibration: sender reports claim audio captured this many ms later than it was. */
+  audioTimestampSkewMs?: number;
+};
+
+export type RunResult = {
+  report: RunReport;
+  runDir: string;
+  exitCode: 0 | 1 | 2;
+  students: { room: string; student: string; agent: LightStudent; summary: WireSummary }[];
+  sentFrames: Map<string, { captureUnixMs: number; clipId: number; frameIndex: number; rtpTimestamp: number }[]>;
+};
+
+const VERSION = "0.1.0";
+
+export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<RunResult> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? (() => undefined);
+  const runId = opts.runId ?? makeRunId(scenario.name);
+  const runDir = resolve(opts.reportsDir ?? "reports", runId);
+  await mkdir(runDir, { recursive: true });
+  const cacheDir = resolve(opts.cacheDir ?? process.env.PROCTOR_CACHE_DIR ?? ".cache/media");
+  const startedAt = new Date().toISOString();
+  const t0 = clock.nowMs();
+  const errors: string[] = [];
+  const baseTags: Tags = { run: runId, scenario: scenario.name };
+  const sink = new LineProtocolFileSink(join(runDir, "metrics.lp"));
+  const event = (name: string, tags: Tags, fields: Point["fields"], atUnixMs = clock.toUnixMs(clock.nowMs())): void =>
+    sink.write([{ measurement: "event", tags: { ...baseTags, ...tags, kind: name }, fields, timeUnixMs: atUnixMs }]);
+
+  // 1. Media: encode once, cached by content hash.
+  const { media } = scenario;
+  const generated: GeneratedClip[] = [];
+  for (const [i, c] of scenario.lesson.clips.entries()) {
+    const g = await generateClip(
+      { name: c.name, clipId: i + 1, durationMs: c.duration, width: media.width, height: media.height, fps: media.fps, videoKbps: media.videoKbps },
+      { cacheDir, onProgress: (m) => log(`media: ${m}`) },
+    );
+    log(`media: clip ${c.name} (id ${i + 1}, ${c.duration} ms) ${g.cached ? "from cache" : "encoded"}`);
+    generated.push(g);
+  }
+  const library = new ClipLibrary();
+  for (const g of generated) library.add(await loadClip(g));
+
+  // 2. Teacher + room server.
+  const teacher = new Teacher({ clock, random: childRandom(scenario.seed, "teacher") });
+  const server = await createRoomServer({ teacher });
+  log(`room server on ${server.url}`);
+  const programs = new Map<string, MediaProgram>();
+  const sentFrames: RunResult["sentFrames"] = new Map();
+  const students: { room: string; group: string; agent: LightStudent }[] = [];
+  let exitCode: 0 | 1 | 2 = 0;
+
+  try {
+    for (const room of scenario.rooms) {
+      const res = await fetch(`${server.url}/rooms`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ id: room.id, mode: room.mode }),
+      });
+      if (!res.ok) throw new Error(`creating room ${room.id}: HTTP ${res.status} ${await res.text()}`);
+      const log: RunResult["sentFrames"] extends Map<string, infer V> ? V : never = [];
+      sentFrames.set(room.id, log);
+      const program = new MediaProgram({
+        fps: media.fps,
+        clock,
+        random: childRandom(scenario.seed, `program:${room.id}`),
+        audioTimestampSkewMs: opts.audioTimestampSkewMs,
+        onFrameSent: (f) => {
+          log.push({ captureUnixMs: clock.toUnixMs(f.captureMs), clipId: f.clipId, frameIndex: f.frameIndex, rtpTimestamp: f.rtpTimestamp });
+          if (f.frameIndex === 0) event("clip_start", { room: room.id }, { clip_id: f.clipId }, clock.toUnixMs(f.captureMs));
+        },
+      });
+      programs.set(room.id, program);
+      teacher.setProgram(room.id, program);
+      for (const g of room.students) {
+        for (let i = 0; i < g.count; i++) {
+          const name = g.count === 1 ? g.group : `${g.group}-${i + 1}`;
+          students.push({ room: room.id, group: g.group, agent: new LightStudent({ serverUrl: server.url, room: room.id, student: name, clock }) });
+        }
+      }
+    }
+
+    // 3. Students join (all before the lesson starts, so everyone sees clip 1 from its first frame).
+    log(`joining ${students.length} student(s)`);
+    const joins = await Promise.allSettled(students.map((s) => s.agent.join()));
+    joins.forEach((j, i) => {
+      const s = students[i]!;
+      if (j.status === "rejected") errors.push(`${s.room}/${s.agent.name}: join failed: ${(j.reason as Error).message}`);
+      else event("join", { room: s.room, student: s.agent.name, agent: "werift" }, { join_ms: s.agent.joinMs ?? NaN });
+    });
+    if (errors.length === students.length) throw new Error(`no student could join:\n${errors.join("\n")}`);
+
+    // 4. The lesson: every clip back to back, on every room's program.
+    for (const [roomId, program] of programs) {
+      for (const c of scenario.lesson.clips) program.enqueue(library.get(c.name));
+      program.start();
+      log(`room ${roomId}: lesson started (${scenario.lesson.clips.map((c) => c.name).join(" → ")})`);
+    }
+    await opts.hooks?.onLessonStarted?.({ programs, library });
+    const lessonStart = clock.nowMs();
+    const endAt = lessonStart + scenario.duration;
+    while (clock.nowMs() < endAt) {
+      await sleep(Math.min(1000, endAt - clock.nowMs()));
+      const elapsed = (clock.nowMs() - lessonStart) / 1000;
+      const frames = students.reduce((n, s) => n + s.agent.frames.length, 0);
+      log(`t=${elapsed.toFixed(0)}s/${(scenario.duration / 1000).toFixed(0)}s frames received ${frames}`);
+    }
+  } catch (e) {
+    errors.push(`run broke: ${(e as Error).message}`);
+    exitCode = 2;
+  } finally {
+    for (const p of programs.values()) p.stop();
+    await Promise.allSettled(students.map((s) => s.agent.leave()));
+    await teacher.close();
+    await server.close();
+  }
+
+  // 5. Metrics, samples, report, budgets.
+  const studentReports: StudentReport[] = [];
+  const results: RunResult["students"] = [];
+  for (const s of students) {
+    const a = s.agent;
+    const sent = sentFrames.get(s.room) ?? [];
+    const summary = summarizeWire({
+      frames: a.frames,
+      audio: a.audio,
+      video: streamStats(a.videoStats),
+      audioStats: streamStats(a.audioStats),
+      fps: media.fps,
+      sentFrameCaptureUnixMs: sent.map((f) => f.captureUnixMs),
+      framesDropped: a.framesDropped,
+      joinMs: a.joinMs,
+    });
+    const tags: Tags = { ...baseTags, room: s.room, student: a.name, agent: "werift" };
+    sink.write(wireSamplesPerSecond(a.frames, tags));
+    for (const g of summary.switchGaps) {
+      sink.write([{ measurement: "event", tags: { ...tags, kind: "clip_switch" }, fields: { from_clip: g.fromClip, to_clip: g.toClip, gap_ms: g.gapMs }, timeUnixMs: clock.toUnixMs(g.atMs) }]);
+    }
+    studentReports.push({ room: s.room, student: a.name, group: s.group, agent: "werift", wire: summary });
+    results.push({ room: s.room, student: a.name, agent: a, summary });
+  }
+  const values: Record<string, number[]> = {
+    latency_ms: results.flatMap((r) => r.agent.frames.filter((f) => f.captureUnixMs !== undefined).map((f) => f.completeUnixMs - f.captureUnixMs!)),
+    audio_latency_ms: results.flatMap((r) => r.agent.audio.filter((p) => p.captureUnixMs !== undefined).map((p) => p.arrivalUnixMs - p.captureUnixMs!)),
+    switch_gap_ms: results.flatMap((r) => r.summary.switchGaps.map((g) => g.gapMs)),
+    loss: results.map((r) => r.summary.video.lossFraction),
+    frames_received_ratio: results.map((r) => r.summary.framesReceivedRatio),
+    join_ms: results.flatMap((r) => (r.summary.joinMs === undefined ? [] : [r.summary.joinMs])),
+  };
+  const verdicts = evaluateBudgets(scenario.budgets, values);
+  if (exitCode === 0 && verdicts.some((v) => !v.pass)) exitCode = 1;
+  if (exitCode === 0 && errors.length > 0) exitCode = 2;
+  const report: RunReport = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: "proctor", version: VERSION },
+    run: { id: runId, scenario: scenario.name, seed: scenario.seed, startedAt, durationMs: clock.nowMs() - t0, scenarioFile: opts.scenarioFile },
+    media: {
+      ...media,
+      clips: generated.map((g) => ({ name: g.spec.name, clipId: g.spec.clipId, durationMs: g.spec.durationMs, hash: g.hash })),
+    },
+    streamer: {
+      framesSent: [...programs.values()].reduce((n, p) => n + p.framesSent, 0),
+      audioPacketsSent: [...programs.values()].reduce((n, p) => n + p.audioPacketsSent, 0),
+      maxPacingLatenessMs: Math.max(0, ...[...programs.values()].map((p) => p.maxPacingLatenessMs)),
+    },
+    students: studentReports,
+    budgets: verdicts,
+    status: exitCode === 0 ? "passed" : exitCode === 1 ? "failed" : "broken",
+    errors,
+  };
+  await writeRunReport(join(runDir, "report.json"), report);
+  await sink.close();
+  return { report, runDir, exitCode, students: results, sentFrames };
+}
+
+function streamStats(s: LightStudent["videoStats"]): WireSummary["video"] {
+  return {
+    packetsReceived: s.packetsReceived,
+    packetsExpected: s.packetsExpected,
+    packetsLost: s.packetsLost,
+    lossFraction: s.lossFraction,
+    jitterMs: s.jitterMs,
+    duplicates: s.duplicates,
+  };
+}
+
+function makeRunId(scenario: string): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${scenario}-${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}-${randomBytes(2).toString("hex")}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}

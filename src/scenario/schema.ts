@@ -1,0 +1,75 @@
+// Scenario YAML schema (zod 4). Strict objects: an unknown field is an error, so typos surface.
+// The loader adds file:line:column from the YAML parser; this file only says what is valid.
+import { z } from "zod";
+import { parseDurationMs } from "./duration.js";
+import { parseBudget, BudgetParseError } from "../report/budget.js";
+
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const r = parseDurationMs(v);
+  if (typeof r === "number") return r;
+  ctx.addIssue({ code: "custom", message: r.error });
+  return z.NEVER;
+});
+
+const positiveDuration = duration.refine((v) => v > 0, { message: "duration must be > 0" });
+
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected 1–64 letters, digits, '_' or '-'");
+
+export const ClipDef = z.strictObject({
+  name: id,
+  duration: positiveDuration,
+});
+
+export const Lesson = z.strictObject({
+  clips: z.array(ClipDef).min(1, "a lesson needs at least one clip"),
+});
+
+export const StudentGroup = z.strictObject({
+  group: id,
+  count: z.number().int().min(1).max(1000),
+  agent: z.literal("werift"),
+});
+
+export const Room = z.strictObject({
+  id,
+  mode: z.enum(["shared", "per-student"]).default("shared"),
+  students: z.array(StudentGroup).min(1, "a room needs at least one student group"),
+});
+
+export const Media = z.strictObject({
+  width: z.number().int().multipleOf(32).min(576).max(1920).default(640),
+  height: z.number().int().multipleOf(2).min(128).max(1080).default(360),
+  fps: z.number().int().min(5).max(60).default(30),
+  videoKbps: z.number().int().min(50).max(8000).default(500),
+});
+
+const budgetList = z.array(
+  z.string().transform((s, ctx) => {
+    try {
+      return parseBudget(s);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: e instanceof BudgetParseError ? e.message : String(e) });
+      return z.NEVER;
+    }
+  }),
+);
+
+export const BUDGET_METRICS = ["latency_ms", "audio_latency_ms", "switch_gap_ms", "loss", "frames_received_ratio", "join_ms"] as const;
+export type BudgetMetric = (typeof BUDGET_METRICS)[number];
+
+export const Budgets = z.partialRecord(z.enum(BUDGET_METRICS), budgetList);
+
+export const Scenario = z.strictObject({
+  name: id,
+  description: z.string().optional(),
+  seed: z.number().int().min(0).default(1),
+  duration: positiveDuration,
+  media: Media.default({ width: 640, height: 360, fps: 30, videoKbps: 500 }),
+  lesson: Lesson,
+  rooms: z.array(Room).min(1, "a scenario needs at least one room"),
+  budgets: Budgets.default({}),
+});
+
+export type Scenario = z.output<typeof Scenario>;
+export type Room = z.output<typeof Room>;
+export type StudentGroup = z.output<typeof StudentGroup>;

@@ -1,0 +1,176 @@
+// The AI teacher's side of every student: one werift RTCPeerConnection per student (max-bundle,
+// send-only VP8 + Opus), fed by the room's MediaProgram. It meets students only over the network:
+// the room server calls join/answer/leave (structurally the signaling TeacherPort).
+import type { Clock } from "../clock.js";
+import { werift, type RTCPeerConnection, type RTCRtpSender } from "../webrtc/werift.js";
+import { loopbackIceConfig, isLoopbackHost } from "../webrtc/loopback.js";
+import { filterCandidates, parseExtmap } from "../webrtc/sdp.js";
+import { ABS_CAPTURE_TIME_URI, FRAME_ID_URI } from "../media/rtp/header-extensions.js";
+import { MediaProgram, type OutPacket } from "./media-program.js";
+import { SenderReportLoop, disableWeriftSenderReports } from "./sender-report.js";
+
+export const VP8_PAYLOAD_TYPE = 96;
+export const OPUS_PAYLOAD_TYPE = 111;
+
+type ExtIds = { absCaptureTime?: number; frameId?: number };
+
+type Peer = {
+  room: string;
+  student: string;
+  pc: RTCPeerConnection;
+  video: RTCRtpSender;
+  audio: RTCRtpSender;
+  ext: { video: ExtIds; audio: ExtIds };
+  unsubscribe?: () => void;
+  reports: SenderReportLoop[];
+  connectedAtMs?: number;
+  joinedAtMs: number;
+  packetsSent: number;
+};
+
+export type TeacherEvents = {
+  onPeerState?: (room: string, student: string, state: string) => void;
+};
+
+export type TeacherOptions = { clock: Clock; random: () => number } & TeacherEvents;
+
+export class Teacher {
+  private readonly programs = new Map<string, MediaProgram>();
+  private readonly peers = new Map<string, Peer>();
+
+  constructor(private readonly opts: TeacherOptions) {}
+
+  /** Attach a room's program (created and started by the caller: the lesson decides what plays). */
+  setProgram(room: string, program: MediaProgram): void {
+    this.programs.set(room, program);
+    for (const p of this.peers.values()) if (p.room === room && p.connectedAtMs !== undefined) this.attach(p);
+  }
+
+  program(room: string): MediaProgram | undefined {
+    return this.programs.get(room);
+  }
+
+  async join(room: string, student: string, _info: { agent: string }): Promise<{ sdp: string }> {
+    const key = peerKey(room, student);
+    this.peers.get(key)?.pc.close().catch(() => undefined);
+    const exts = [
+      new werift.RTCRtpHeaderExtensionParameters({ uri: ABS_CAPTURE_TIME_URI }),
+      new werift.RTCRtpHeaderExtensionParameters({ uri: FRAME_ID_URI }),
+    ];
+    const pc = new werift.RTCPeerConnection({
+      ...loopbackIceConfig(),
+      codecs: {
+        video: [
+          new werift.RTCRtpCodecParameters({
+            mimeType: "video/VP8",
+            clockRate: 90000,
+            payloadType: VP8_PAYLOAD_TYPE,
+            // No rtcp-fb yet: werift's receiver turns any "nack*" feedback (even "nack pli") into
+            // its own aggressive NACK loop (WERIFT.md); loss must be measured unrepaired for now.
+            rtcpFeedback: [],
+          }),
+        ],
+        audio: [
+          new werift.RTCRtpCodecParameters({ mimeType: "audio/opus", clockRate: 48000, channels: 2, payloadType: OPUS_PAYLOAD_TYPE }),
+        ],
+      },
+      headerExtensions: { video: exts, audio: exts },
+    });
+    const video = pc.addTransceiver("video", { direction: "sendonly" }).sender;
+    const audio = pc.addTransceiver("audio", { direction: "sendonly" }).sender;
+    disableWeriftSenderReports(video);
+    disableWeriftSenderReports(audio);
+    const peer: Peer = { room, student, pc, video, audio, ext: { video: {}, audio: {} }, reports: [], joinedAtMs: this.opts.clock.nowMs(), packetsSent: 0 };
+    this.peers.set(key, peer);
+    pc.connectionStateChange.subscribe((state) => {
+      this.opts.onPeerState?.(room, student, state);
+      if (state === "connected" && peer.connectedAtMs === undefined) {
+        peer.connectedAtMs = this.opts.clock.nowMs();
+        this.attach(peer);
+      }
+      if (state === "failed" || state === "closed") this.detach(peer);
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    const sdp = pc.localDescription?.sdp;
+    if (!sdp) throw new Error(`teacher: no local description for ${room}/${student}`);
+    return { sdp: filterCandidates(sdp, (addr) => isLoopbackHost(addr)) };
+  }
+
+  async answer(room: string, student: string, sdp: string): Promise<void> {
+    const peer = this.peers.get(peerKey(room, student));
+    if (!peer) throw new Error(`teacher: answer from ${room}/${student}, which has not joined`);
+    const ids = parseExtmap(sdp);
+    peer.ext.video = { absCaptureTime: ids.video.get(ABS_CAPTURE_TIME_URI), frameId: ids.video.get(FRAME_ID_URI) };
+    peer.ext.audio = { absCaptureTime: ids.audio.get(ABS_CAPTURE_TIME_URI), frameId: ids.audio.get(FRAME_ID_URI) };
+    await peer.pc.setRemoteDescription({ type: "answer", sdp: filterCandidates(sdp, (addr) => isLoopbackHost(addr)) });
+  }
+
+  leave(room: string, student: string): void {
+    const key = peerKey(room, student);
+    const peer = this.peers.get(key);
+    if (!peer) return;
+    this.peers.delete(key);
+    this.detach(peer);
+    peer.pc.close().catch(() => undefined);
+  }
+
+  /** Per-student sending figures (for the run report). */
+  peerStats(): { room: string; student: string; packetsSent: number; connectMs?: number }[] {
+    return [...this.peers.values()].map((p) => ({
+      room: p.room,
+      student: p.student,
+      packetsSent: p.packetsSent,
+      connectMs: p.connectedAtMs === undefined ? undefined : p.connectedAtMs - p.joinedAtMs,
+    }));
+  }
+
+  async close(): Promise<void> {
+    for (const p of [...this.peers.values()]) this.leave(p.room, p.student);
+    for (const prog of this.programs.values()) prog.stop();
+  }
+
+  private attach(peer: Peer): void {
+    const program = this.programs.get(peer.room);
+    if (!program || peer.unsubscribe) return;
+    const { clock, random } = this.opts;
+    peer.reports = [
+      new SenderReportLoop(peer.video, { rtpTimestampAt: (t) => program.rtpTimestampAt("video", t) }, clock, random),
+      new SenderReportLoop(peer.audio, { rtpTimestampAt: (t) => program.rtpTimestampAt("audio", t) }, clock, random),
+    ];
+    for (const r of peer.reports) r.start(50 + random() * 100);
+    peer.unsubscribe = program.subscribe((kind, packets) => {
+      const sender = kind === "video" ? peer.video : peer.audio;
+      const ids = kind === "video" ? peer.ext.video : peer.ext.audio;
+      for (const p of packets) {
+        // werift's sender mutates the packet it is given: each peer gets its own header object.
+        sender.sendRtp(toRtpPacket(p, ids)).catch(() => undefined);
+      }
+      peer.packetsSent += packets.length;
+    });
+  }
+
+  private detach(peer: Peer): void {
+    peer.unsubscribe?.();
+    peer.unsubscribe = undefined;
+    for (const r of peer.reports) r.stop();
+    peer.reports = [];
+  }
+}
+
+function peerKey(room: string, student: string): string {
+  return `${room}\u0000${student}`;
+}
+
+function toRtpPacket(p: OutPacket, ids: ExtIds): InstanceType<typeof werift.RtpPacket> {
+  const extensions: { id: number; payload: Buffer }[] = [];
+  if (ids.absCaptureTime !== undefined) extensions.push({ id: ids.absCaptureTime, payload: p.absCaptureTime });
+  if (ids.frameId !== undefined) extensions.push({ id: ids.frameId, payload: p.frameId });
+  const header = new werift.RtpHeader({
+    sequenceNumber: p.sequenceNumber,
+    timestamp: p.timestamp,
+    marker: p.marker,
+    extension: extensions.length > 0,
+    extensions,
+  });
+  return new werift.RtpPacket(header, p.payload);
+}
