@@ -8,7 +8,7 @@ import { ntpToUnixMs } from "../clock.js";
 import { werift, type RTCPeerConnection, type MediaStreamTrack } from "../webrtc/werift.js";
 import { loopbackIceConfig, isLoopbackHost } from "../webrtc/loopback.js";
 import { filterCandidates, parseExtmap } from "../webrtc/sdp.js";
-import { ABS_CAPTURE_TIME_URI, FRAME_ID_URI, decodeAbsCaptureTime, decodeFrameId } from "../media/rtp/header-extensions.js";
+import { ABS_CAPTURE_TIME_URI, FRAME_ID_URI, FRAME_FLAG_LAST_OF_CLIP, decodeAbsCaptureTime, decodeFrameId } from "../media/rtp/header-extensions.js";
 import { SeqUnwrapper } from "../media/rtp/seq.js";
 import { FrameAssembler, type AssembledFrame, type AssemblerFrameId } from "./frame-assembler.js";
 import { SignalingClient } from "./signaling-client.js";
@@ -24,6 +24,9 @@ export type FrameObservation = {
   frameIndex?: number;
   lastOfClip: boolean;
   keyframe: boolean;
+  firstSeq: number;
+  lastSeq: number;
+  pictureId?: number;
   packets: number;
   bytes: number;
 };
@@ -190,8 +193,11 @@ export class LightStudent {
       captureUnixMs: f.captureUnixMs,
       clipId: f.frameId?.clipId,
       frameIndex: f.frameId?.index,
-      lastOfClip: ((f.frameId?.flags ?? 0) & 1) !== 0,
+      lastOfClip: ((f.frameId?.flags ?? 0) & FRAME_FLAG_LAST_OF_CLIP) !== 0,
       keyframe: f.keyframe,
+      firstSeq: f.firstSeq,
+      lastSeq: f.lastSeq,
+      pictureId: f.pictureId,
       packets: f.packets,
       bytes: f.bytes,
     });

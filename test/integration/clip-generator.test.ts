@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clipHash, generateClip, normaliseClipSpec, type GeneratedClip } from "../../src/media/clip-generator.js";
 import { AUDIO_SAMPLE_RATE, flashRect, isFlashFrame, syncBurstStartSamples, syncChirp } from "../../src/media/clip-pattern.js";
-import { runFfmpeg } from "../../src/media/ffmpeg.js";
+import { ffmpegPath, runFfmpeg } from "../../src/media/ffmpeg.js";
 import { readFrameCode } from "../../src/media/frame-code.js";
 import { parseIvf } from "../../src/media/ivf.js";
 import { opusPacketDurationSamples, parseOggOpus } from "../../src/media/ogg-opus.js";
@@ -127,7 +127,12 @@ describe("generateClip", () => {
 
   it("shares one encode between concurrent calls and leaves no temp dirs", async () => {
     const spec = { name: "short", clipId: 200, durationMs: 1000, videoKbps: 300 };
-    const [a, b] = await Promise.all([generateClip(spec, { cacheDir }), generateClip(spec, { cacheDir })]);
+    const encodes: string[] = [];
+    const onProgress = (msg: string): void => {
+      if (msg.includes("encoding")) encodes.push(msg);
+    };
+    const [a, b] = await Promise.all([generateClip(spec, { cacheDir, onProgress }), generateClip(spec, { cacheDir, onProgress })]);
+    expect(encodes).toHaveLength(1);
     expect(a.hash).toBe(b.hash);
     expect(a.videoPath).toBe(b.videoPath);
     expect(parseIvf(await readFile(a.videoPath)).frames).toHaveLength(30);
@@ -144,6 +149,19 @@ describe("generateClip", () => {
 });
 
 describe("runFfmpeg", () => {
+  it("uses FFMPEG_PATH when set, and says so when it cannot run it", async () => {
+    const saved = process.env["FFMPEG_PATH"];
+    process.env["FFMPEG_PATH"] = join(cacheDir, "no-such-ffmpeg");
+    try {
+      expect(ffmpegPath()).toBe(join(cacheDir, "no-such-ffmpeg"));
+      await expect(runFfmpeg(["-version"])).rejects.toThrow(/cannot run .*no-such-ffmpeg/);
+    } finally {
+      if (saved === undefined) delete process.env["FFMPEG_PATH"];
+      else process.env["FFMPEG_PATH"] = saved;
+    }
+    expect(ffmpegPath()).toMatch(/ffmpeg$/);
+  });
+
   it("rejects with the exit code and the tail of stderr", async () => {
     const err = await runFfmpeg(["-i", join(cacheDir, "missing.ivf"), "-f", "null", "-"]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
