@@ -25,7 +25,7 @@ function parseStatistic(s: string, source: string): Statistic {
   const p = /^p(\d+(?:\.\d+)?)$/.exec(s);
   if (p) {
     const v = Number(p[1]);
-    if (!(v > 0 && v <= 100)) throw new BudgetParseError(`bad budget "${source}": percentile "${s}" must be in p0..p100`);
+    if (!(v > 0 && v <= 100)) throw new BudgetParseError(`bad budget "${source}": percentile "${s}" must be above p0 and at most p100`);
     return { kind: "percentile", p: v };
   }
   if (s === "max" || s === "min" || s === "mean" || s === "count" || s === "ratio") return { kind: s };

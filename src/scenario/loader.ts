@@ -1,7 +1,7 @@
 // Load and validate a scenario file. Every error names the file, line:column (from the YAML
 // parser's source positions), the field path and the offending value; all errors at once.
 import { readFile } from "node:fs/promises";
-import { parseDocument, LineCounter, isNode, type Document } from "yaml";
+import { parseDocument, LineCounter, isMap, isNode, isScalar, type Document } from "yaml";
 import { Scenario } from "./schema.js";
 
 export type ScenarioIssue = { file: string; line?: number; column?: number; path: string; message: string; value?: unknown };
@@ -48,7 +48,7 @@ export function parseScenario(text: string, file = "<scenario>"): Scenario {
       const path = issue.path.map(String);
       // For unknown keys zod reports the parent; point at the key itself.
       const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
-      const at = positionOf(doc, keys.length ? [...issue.path, keys[0]!] : issue.path, lineCounter);
+      const at = keys.length ? positionOf(doc, [...issue.path, keys[0]!], lineCounter, true) : positionOf(doc, issue.path, lineCounter);
       const shownPath = keys.length ? [...path, keys.join(", ")].join(".") : path.join(".");
       return {
         file,
@@ -61,7 +61,16 @@ export function parseScenario(text: string, file = "<scenario>"): Scenario {
   );
 }
 
-function positionOf(doc: Document, path: readonly PropertyKey[], lc: LineCounter): { line?: number; column?: number } {
+function positionOf(doc: Document, path: readonly PropertyKey[], lc: LineCounter, atKey = false): { line?: number; column?: number } {
+  // An unknown field points at its key, not at its value (which may sit on a later line).
+  if (atKey && path.length > 0) {
+    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1) as (string | number)[], true);
+    const pair = isMap(parent) ? parent.items.find((it) => isScalar(it.key) && it.key.value === path[path.length - 1]) : undefined;
+    if (pair && isNode(pair.key) && pair.key.range) {
+      const p = lc.linePos(pair.key.range[0]);
+      return { line: p.line, column: p.col };
+    }
+  }
   // Walk up until a node with a source range exists (a missing field points at its parent).
   for (let n = path.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as (string | number)[], true);

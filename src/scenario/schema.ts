@@ -15,13 +15,25 @@ const positiveDuration = duration.refine((v) => v > 0, { message: "duration must
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected 1–64 letters, digits, '_' or '-'");
 
+/** Array check: `field` must be unique across items (clip names, room ids, group names). */
+function uniqueBy<T extends Record<K, string>, K extends string>(field: K, what: string) {
+  return (items: readonly T[], ctx: z.RefinementCtx): void => {
+    const first = new Map<string, number>();
+    for (const [i, item] of items.entries()) {
+      const prev = first.get(item[field]);
+      if (prev === undefined) first.set(item[field], i);
+      else ctx.addIssue({ code: "custom", path: [i, field], message: `duplicate ${what} (also item ${prev})` });
+    }
+  };
+}
+
 export const ClipDef = z.strictObject({
   name: id,
   duration: positiveDuration,
 });
 
 export const Lesson = z.strictObject({
-  clips: z.array(ClipDef).min(1, "a lesson needs at least one clip"),
+  clips: z.array(ClipDef).min(1, "a lesson needs at least one clip").superRefine(uniqueBy("name", "clip name")),
 });
 
 export const StudentGroup = z.strictObject({
@@ -33,7 +45,7 @@ export const StudentGroup = z.strictObject({
 export const Room = z.strictObject({
   id,
   mode: z.enum(["shared", "per-student"]).default("shared"),
-  students: z.array(StudentGroup).min(1, "a room needs at least one student group"),
+  students: z.array(StudentGroup).min(1, "a room needs at least one student group").superRefine(uniqueBy("group", "group name")),
 });
 
 export const Media = z.strictObject({
@@ -66,7 +78,7 @@ export const Scenario = z.strictObject({
   duration: positiveDuration,
   media: Media.default({ width: 640, height: 360, fps: 30, videoKbps: 500 }),
   lesson: Lesson,
-  rooms: z.array(Room).min(1, "a scenario needs at least one room"),
+  rooms: z.array(Room).min(1, "a scenario needs at least one room").superRefine(uniqueBy("id", "room id")),
   budgets: Budgets.default({}),
 });
 

@@ -82,8 +82,9 @@ export class MediaProgram {
     this.t0Ms = this.opts.clock.nowMs();
     this.videoPacer = new Pacer(this.opts.clock, this.frameIntervalMs, this.t0Ms, this.onVideoTick);
     this.audioPacer = new Pacer(this.opts.clock, AUDIO_PACKET_MS, this.t0Ms, this.onAudioTick);
-    this.videoPacer.start();
-    this.audioPacer.start();
+    // Tick 0 is due at t0 exactly; by the time the pacers read the clock it is already (slightly) past.
+    this.videoPacer.start(0);
+    this.audioPacer.start(0);
   }
 
   stop(): void {
@@ -121,7 +122,8 @@ export class MediaProgram {
     const f = this.queue.nextFrame(dueMs);
     if (!f) return;
     const frame = f.clip.frames[f.frameIndex]!;
-    const timestamp = (this.videoTsBase + tick * (VIDEO_CLOCK_HZ / this.opts.fps)) >>> 0;
+    // Rounded like rtpTimestampAt, so the two agree when 90000/fps is not an integer (e.g. 14 fps).
+    const timestamp = (this.videoTsBase + Math.round((tick * VIDEO_CLOCK_HZ) / this.opts.fps)) >>> 0;
     const captureUnixMs = this.opts.clock.toUnixMs(dueMs);
     const absCaptureTime = encodeAbsCaptureTime(captureUnixMs);
     const frameId = encodeFrameId({ clipId: f.clip.clipId, index: f.frameIndex, flags: f.lastOfClip ? FRAME_FLAG_LAST_OF_CLIP : 0 });

@@ -21,12 +21,15 @@ export class Pacer {
     if (!(periodMs > 0)) throw new Error(`pacer: period must be > 0 ms, got ${periodMs}`);
   }
 
-  /** Start at the first tick whose due time is ≥ now. */
-  start(): void {
+  /**
+   * Start at `firstTick` (ticks already due fire at once, late), or by default at the first tick
+   * whose due time is ≥ now.
+   */
+  start(firstTick?: number): void {
     if (!this.stopped) return;
     this.stopped = false;
     const now = this.clock.nowMs();
-    this.nextTick = Math.max(0, Math.ceil((now - this.t0Ms) / this.periodMs - 1e-9));
+    this.nextTick = firstTick ?? Math.max(0, Math.ceil((now - this.t0Ms) / this.periodMs - 1e-9));
     this.schedule();
   }
 

@@ -56,10 +56,15 @@ export function parseCandidateLine(line: string): CandidateLine | null {
   };
 }
 
-/** Header-extension ids per media kind, keyed by URI (`a=extmap:<id>[/dir] <uri>`, RFC 8285 §5). */
+/**
+ * Header-extension ids per media kind, keyed by URI (`a=extmap:<id>[/dir] <uri>`, RFC 8285 §5).
+ * A session-level extmap (before the first m= line) applies to every media section that does not
+ * map the same URI itself.
+ */
 export function parseExtmap(sdp: string): { audio: Map<string, number>; video: Map<string, number> } {
   const result = { audio: new Map<string, number>(), video: new Map<string, number>() };
-  let kind: "audio" | "video" | null = null;
+  const session = new Map<string, number>();
+  let kind: "audio" | "video" | "session" | null = "session";
   for (const line of sdp.split(/\r?\n/)) {
     if (line.startsWith("m=")) {
       const k = line.slice(2).split(" ")[0];
@@ -68,8 +73,11 @@ export function parseExtmap(sdp: string): { audio: Map<string, number>; video: M
     }
     if (kind && line.startsWith("a=extmap:")) {
       const m = /^a=extmap:(\d+)(?:\/\w+)?\s+(\S+)/.exec(line);
-      if (m) result[kind].set(m[2]!, Number(m[1]));
+      if (m) (kind === "session" ? session : result[kind]).set(m[2]!, Number(m[1]));
     }
+  }
+  for (const [uri, id] of session) {
+    for (const map of [result.audio, result.video]) if (!map.has(uri)) map.set(uri, id);
   }
   return result;
 }

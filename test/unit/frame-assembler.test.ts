@@ -318,7 +318,8 @@ describe("FrameAssembler", () => {
     const small = Math.min(run(20_000), run(20_000), run(20_000));
     const large = Math.min(run(200_000), run(200_000));
     // Linear is ≈10×; a quadratic assembler would be ≈100×. Floor the small time against timer noise.
-    console.log(`frame-assembler: 20k packets ${small.toFixed(1)} ms, 200k ${large.toFixed(1)} ms`);
-    expect(large / Math.max(small, 2)).toBeLessThan(25);
+    // Measured ≈7–14× here; the bound is generous so a busy CI machine does not flake.
+    const ratio = large / Math.max(small, 2);
+    expect(ratio, `20k packets ${small.toFixed(1)} ms, 200k ${large.toFixed(1)} ms`).toBeLessThan(25);
   });
 });

@@ -1,0 +1,55 @@
+// Streamer fan-out bench: how many students one core of the AI teacher serves.
+//
+// Layout: the teacher (proctor's Teacher + MediaProgram + room server) in one process; N probe
+// receivers (receiver-probe.mjs, the cheapest werift receiver, so the students' side is not the
+// limit) in ⌈N/60⌉ other processes. Baseline, same run, same layout, same N: a bare werift sender
+// (teacher-bare.mjs: werift's own sender.sendRtp and stock SR loop, no proctor program, extensions
+// or sender reports) behind the same room server.
+//
+// Figure: teacher CPU over a steady window (after joins and warm-up) as a fraction of one core;
+// students served per core = N / fraction at the largest N at which every student got ≥ 29.5 fps
+// with 0 lost packets. Issue #2's target: ≥ 250.
+import { runClass } from "./lib/class-run.mjs";
+
+export const FANOUT_TARGET_PER_CORE = 250;
+const RECEIVERS_PER_PROCESS = 60;
+
+export async function runFanout({ generated, fps, ns, warmMs, windowMs, profileDir, log }) {
+  const rows = [];
+  for (const [i, n] of ns.entries()) {
+    const order = i % 2 === 0 ? ["proctor", "bare"] : ["bare", "proctor"]; // alternate, so drift in machine load hits both
+    for (const teacher of order) {
+      log(`fanout: ${teacher} teacher, ${n} students`);
+      rows.push(
+        await runClass({ label: `fanout-${teacher}-${n}`, teacher, receivers: "probe", n, perProcess: RECEIVERS_PER_PROCESS, generated, fps, warmMs, windowMs, profileDir, log }),
+      );
+    }
+  }
+  rows.sort((a, b) => a.n - b.n || (a.teacher === "proctor" ? -1 : 1));
+  const figure = (teacher) => perCore(rows.filter((r) => r.teacher === teacher), (r) => r.teacherCpu);
+  const proctor = figure("proctor");
+  const bare = figure("bare");
+  return {
+    name: "fanout",
+    title: "Streamer fan-out (teacher CPU per student; students served per core)",
+    layout: `teacher process (Teacher + MediaProgram + room server) | ${RECEIVERS_PER_PROCESS} probe receivers per student process`,
+    rows,
+    figures: {
+      unit: "students served per core",
+      proctor,
+      baseline: bare,
+      ratio: proctor.perCore !== null && bare.perCore !== null ? proctor.perCore / bare.perCore : null,
+      target: FANOUT_TARGET_PER_CORE,
+      meetsTarget: proctor.perCore !== null && proctor.perCore >= FANOUT_TARGET_PER_CORE,
+    },
+  };
+}
+
+/** N / CPU fraction at the largest N whose row is ok (all joined, 30 fps, 0 loss). */
+export function perCore(rows, cpuOf) {
+  const ok = rows.filter((r) => r.ok).sort((a, b) => b.n - a.n);
+  const best = ok[0];
+  if (!best) return { n: null, cpu: null, perStudentPct: null, perCore: null, note: "no N held 30 fps with 0 loss" };
+  const cpu = cpuOf(best);
+  return { n: best.n, cpu, perStudentPct: (100 * cpu) / best.n, perCore: best.n / cpu, largestTestedN: Math.max(...rows.map((r) => r.n)) };
+}

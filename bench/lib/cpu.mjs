@@ -1,0 +1,39 @@
+// CPU accounting for the benches. Each process reports its own process.cpuUsage() (user + system,
+// all threads of the process, µs) against its own monotonic clock; a window's CPU is the
+// difference of two samples divided by the wall time between them — "fraction of one core".
+// The parent also reads /proc/stat (Linux) over the same window, so a report can say how busy the
+// whole machine was (other tenants included): machines are noisy, and this makes the noise visible.
+import { readFileSync } from "node:fs";
+
+/** One CPU sample of this process. */
+export function cpuSample() {
+  const u = process.cpuUsage();
+  return { userUs: u.user, systemUs: u.system, monoMs: performance.now() };
+}
+
+/** CPU used between two samples of the same process: ms of CPU, ms of wall time, fraction of one core. */
+export function cpuBetween(a, b) {
+  const cpuMs = (b.userUs + b.systemUs - a.userUs - a.systemUs) / 1000;
+  const wallMs = b.monoMs - a.monoMs;
+  return { cpuMs, wallMs, fraction: wallMs > 0 ? cpuMs / wallMs : 0 };
+}
+
+/** Aggregate jiffies from /proc/stat's first line, or null where it does not exist. */
+export function machineSample() {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest* are already inside user/nice)
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const total = f.slice(0, 8).reduce((s, v) => s + (Number.isFinite(v) ? v : 0), 0);
+    return { idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/** Machine-wide busy fraction (0..1 of all cores) between two /proc/stat samples. */
+export function machineBusyBetween(a, b) {
+  if (!a || !b || b.total <= a.total) return null;
+  return 1 - (b.idle - a.idle) / (b.total - a.total);
+}

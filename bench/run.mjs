@@ -1,0 +1,174 @@
+// `npm run bench` (after `npm run build`): proctor's two capacity figures, each beside a bare-werift
+// baseline measured in the same run on the same machine —
+//   1. streamer fan-out: students served per core of the AI teacher   (fanout.mjs; target ≥ 250)
+//   2. light-student density: light students per core                  (density.mjs; target ≥ 120)
+// Every class runs in its own processes (child_process.fork, IPC), joins outside the measurement
+// window, then a warm-up and a steady window (default 10 s). Prints a table per bench and the
+// per-core figures; writes reports/bench/<bench>.json and reports/bench/summary.json.
+//
+// Options: --only fanout|density   --n 20,60,120 (both benches)   --fanout-n …   --density-n …
+//          --window <s> (10)   --warm <s> (2)   --out <dir> (reports/bench)
+//          --profile: also CPU-profile every process over its window (node:inspector, as
+//          --cpu-prof); .cpuprofile files and top self-time functions land under <out>/profiles.
+//          Profiling slows the processes: use it to find hot spots, not for the figures.
+import { parseArgs } from "node:util";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { prepareBenchClip, describeClip, BENCH_FPS } from "./lib/clip.mjs";
+import { FPS_FLOOR } from "./lib/class-run.mjs";
+import { runFanout } from "./fanout.mjs";
+import { runDensity } from "./density.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: "string" },
+    n: { type: "string" },
+    "fanout-n": { type: "string" },
+    "density-n": { type: "string" },
+    window: { type: "string", default: "10" },
+    warm: { type: "string", default: "2" },
+    out: { type: "string", default: "reports/bench" },
+    profile: { type: "boolean", default: false },
+  },
+});
+
+const listOf = (s, fallback) => {
+  if (!s) return fallback;
+  const v = s.split(",").map((x) => Number(x.trim()));
+  if (v.some((x) => !Number.isInteger(x) || x < 1)) throw new Error(`bench: bad N list "${s}" (want e.g. 20,60,120)`);
+  return v;
+};
+const seconds = (s, name) => {
+  const v = Number(s);
+  if (!(v > 0)) throw new Error(`bench: --${name} must be a positive number of seconds, got "${s}"`);
+  return v * 1000;
+};
+
+const t0 = performance.now();
+const outDir = resolve(args.out);
+const common = {
+  fps: BENCH_FPS,
+  warmMs: seconds(args.warm, "warm"),
+  windowMs: seconds(args.window, "window"),
+  profileDir: args.profile ? join(outDir, "profiles") : undefined,
+  log: (line) => console.log(line),
+};
+const which = args.only ? args.only.split(",") : ["fanout", "density"];
+for (const w of which) if (w !== "fanout" && w !== "density") throw new Error(`bench: --only takes fanout and/or density, got "${w}"`);
+
+const generated = await prepareBenchClip(undefined, (m) => console.log(`media: ${m}`));
+const clip = await describeClip(generated);
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? "unknown",
+  memGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  loadavgAtStart: loadavg().map((v) => Math.round(v * 100) / 100),
+};
+console.log(
+  `bench: ${machine.cpus} cores (${machine.cpuModel}), node ${machine.node}, load ${machine.loadavgAtStart.join(" ")}; ` +
+    `clip ${clip.width}×${clip.height}@${clip.fps} VP8 ${clip.videoKbps.toFixed(0)} kbps + Opus 20 ms ${clip.audioKbps.toFixed(0)} kbps; ` +
+    `window ${common.windowMs / 1000} s after ${common.warmMs / 1000} s warm-up${args.profile ? "; PROFILING (figures inflated)" : ""}`,
+);
+
+await mkdir(outDir, { recursive: true });
+const results = [];
+if (which.includes("fanout")) {
+  const r = await runFanout({ ...common, generated, ns: listOf(args["fanout-n"] ?? args.n, [20, 60, 120]) });
+  results.push(r);
+  printBench(r, "teacher", "teacherCpu");
+  await writeJson(join(outDir, "fanout.json"), envelope(r));
+}
+if (which.includes("density")) {
+  const r = await runDensity({ ...common, generated, ns: listOf(args["density-n"] ?? args.n, [20, 60, 120]) });
+  results.push(r);
+  printBench(r, "receivers", "studentsCpu");
+  await writeJson(join(outDir, "density.json"), envelope(r));
+}
+
+console.log("\n== summary ==");
+for (const r of results) console.log(figureLine(r));
+const summary = {
+  ...envelope(null),
+  wallMs: Math.round(performance.now() - t0),
+  benches: Object.fromEntries(results.map((r) => [r.name, { title: r.title, ...r.figures }])),
+};
+await writeJson(join(outDir, "summary.json"), summary);
+console.log(`\nwrote ${join(args.out, "summary.json")} (${results.map((r) => `${r.name}.json`).join(", ")}) in ${(summary.wallMs / 1000).toFixed(0)} s`);
+
+function envelope(bench) {
+  return {
+    schemaVersion: 1,
+    generatedAt: new Date().toISOString(),
+    machine,
+    clip,
+    config: { fps: common.fps, warmMs: common.warmMs, windowMs: common.windowMs, fpsFloor: FPS_FLOOR, profiled: args.profile },
+    ...(bench ? { bench } : {}),
+  };
+}
+
+async function writeJson(file, data) {
+  await writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+function printBench(r, variantKey, cpuKey) {
+  console.log(`\n== ${r.title} ==\n   layout: ${r.layout}`);
+  const head = ["variant", "N", "joined", "CPU %", "CPU %/student", "other side %", "fps min", "lost pkts", "e2e p50 ms", "e2e p99 ms", "machine busy", "ok"];
+  const otherKey = cpuKey === "teacherCpu" ? "studentsCpu" : "teacherCpu";
+  const body = r.rows.map((row) => [
+    label(row[variantKey]),
+    String(row.n),
+    `${row.joined}/${row.n}`,
+    pct(row[cpuKey]),
+    (row[cpuKey] * 100 / row.n).toFixed(3),
+    pct(row[otherKey]),
+    row.fpsMin.toFixed(2),
+    String(row.videoLost + row.audioLost),
+    fmt(row.e2eMs.p50),
+    fmt(row.e2eMs.p99),
+    row.machineBusyCores === null ? "-" : `${row.machineBusyCores.toFixed(2)} cores`,
+    row.ok ? "yes" : "NO",
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => "   " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  console.log(line(head));
+  for (const b of body) console.log(line(b));
+  console.log(`   CPU % = the measured side's process(es), % of one core over the window; "other side" = the other process(es).`);
+  console.log(figureLine(r));
+  if (r.rows.some((row) => row.profiles)) printProfiles(r);
+}
+
+function figureLine(r) {
+  const f = r.figures;
+  const one = (name, x) =>
+    x.perCore === null
+      ? `${name}: ${x.note}`
+      : `${name}: ${x.perCore.toFixed(0)} per core (N=${x.n}: ${pct(x.cpu)} % of a core, ${x.perStudentPct.toFixed(3)} %/student${x.n < x.largestTestedN ? `; N=${x.largestTestedN} did not hold` : ""})`;
+  return [
+    `-> ${f.unit}: ${one("proctor", f.proctor)}`,
+    `   baseline ${one("bare werift", f.baseline)}`,
+    `   ratio proctor/baseline ${f.ratio === null ? "n/a" : f.ratio.toFixed(2)}; target ≥ ${f.target}: ${f.meetsTarget ? "MET" : "NOT MET"}`,
+  ].join("\n");
+}
+
+function printProfiles(r) {
+  for (const row of r.rows) {
+    for (const p of row.profiles ?? []) {
+      if (!p.topFunctions) continue;
+      console.log(`   profile ${row.label}/${p.process} (${p.file}): busy ${p.busyMs} ms of ${p.totalMs} ms`);
+      for (const a of p.areas.slice(0, 6)) console.log(`      area ${a.pctOfBusy.toFixed(1).padStart(5)} %  ${a.name}`);
+      for (const f of p.topFunctions.slice(0, 10)) console.log(`      fn   ${f.pctOfBusy.toFixed(1).padStart(5)} %  ${f.name}`);
+    }
+  }
+}
+
+function label(v) {
+  return { proctor: "proctor", bare: "bare werift", light: "proctor light", probe: "probe" }[v] ?? v;
+}
+function pct(f) {
+  return (f * 100).toFixed(1);
+}
+function fmt(v) {
+  return v === null || v === undefined ? "-" : v.toFixed(1);
+}
