@@ -5,7 +5,7 @@ const fmt = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(d
 
 export function formatSummary(report: RunReport, runDir: string): string {
   const lines: string[] = [];
-  const header = ["room", "student", "frames", "recv %", "lat p50 ms", "lat p95 ms", "loss %", "jitter ms", "join ms", "switch gaps ms"];
+  const header = ["room", "student", "frames", "recv %", "lat p50 ms", "lat p95 ms", "loss %", "jitter ms", "freezes", "A/V ms", "conceal %", "MOS a/v", "join ms", "switch gaps ms"];
   const rows = report.students.map((s) => [
     s.room,
     s.student,
@@ -15,6 +15,10 @@ export function formatSummary(report: RunReport, runDir: string): string {
     fmt(s.wire.latencyMs.p95),
     fmt(s.wire.video.lossFraction * 100, 2),
     fmt(s.wire.video.jitterMs, 2),
+    `${s.wire.freezes.count}`,
+    s.wire.avSync ? `${s.wire.avSync.offsetMs >= 0 ? "+" : ""}${fmt(s.wire.avSync.offsetMs)}` : "–",
+    fmt(s.wire.audioConcealment.concealmentRatio * 100, 1),
+    `${fmt(s.wire.mos.audio, 2)}/${fmt(s.wire.mos.video, 2)}`,
     s.wire.joinMs === undefined ? "–" : fmt(s.wire.joinMs, 0),
     s.wire.switchGaps.map((g) => `${g.fromClip}→${g.toClip}: ${g.gapMs >= 0 ? "+" : ""}${fmt(g.gapMs)}`).join(", ") || "none",
   ]);

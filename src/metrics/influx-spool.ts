@@ -86,4 +86,12 @@ export class InfluxSpool {
     this.entries.shift();
     this.totalLines -= head.lines;
   }
+
+  /** Forgets the oldest batch without reading it (its file vanished or is unreadable); returns its line count. */
+  forgetHead(): number {
+    const head = this.entries.shift();
+    if (!head) return 0;
+    this.totalLines -= head.lines;
+    return head.lines;
+  }
 }

@@ -13,8 +13,15 @@ export type Point = {
   timeUnixMs: number;
 };
 
+/** A sink's own counters (e.g. InfluxSink: written, spooled, replayed, rejected, dropped). */
+export type SinkStats = Readonly<Record<string, number | string | null>>;
+
 export interface Sink {
   readonly name: string;
+  /** Never blocks: a sink that does I/O buffers and sends in the background. */
   write(points: readonly Point[]): void;
+  /** Sends what is buffered; resolves true once it has reached its destination, false after timeoutMs. */
+  flush?(timeoutMs?: number): Promise<boolean>;
+  stats?(): SinkStats;
   close(): Promise<void>;
 }

@@ -52,7 +52,10 @@ export interface Decision {
   /** Copies delivered: 0 (dropped), 1, or 2 (duplicated, both survived). `deliveries[0..count)`. */
   count: number;
   readonly deliveries: readonly [Delivery, Delivery];
-  /** The duplicate rule fired (a second copy was created, whatever became of it). */
+  /**
+   * A second copy was created (the duplicate rule fired and the loss model did not consume it; the
+   * copy may still be lost or tail-dropped on its own).
+   */
   duplicated: boolean;
   /** Copies dropped by the loss model (0–1). */
   lossDrops: number;

@@ -237,7 +237,7 @@ class Pipe {
     if (this.timer !== null && this.timerAtMs <= at) return;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timerAtMs = at;
-    this.timer = setTimeout(this.onTimer, Math.max(1, Math.round(at - this.clock.nowMs())));
+    this.timer = setTimeout(this.onTimer, Math.max(1, Math.floor(at - this.clock.nowMs())));
   }
 
   close(): void {

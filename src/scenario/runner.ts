@@ -12,7 +12,7 @@ import { MediaProgram } from "../streamer/media-program.js";
 import { Teacher } from "../streamer/teacher.js";
 import { createRoomServer } from "../signaling/server.js";
 import { LightStudent } from "../agents/light-student.js";
-import { summarizeWire, wireSamplesPerSecond, type WireSummary } from "../metrics/wire-summary.js";
+import { summarizeWire, wireSamplesPerSecond, type WireSummary, type CounterSnapshot } from "../metrics/wire-summary.js";
 import { LineProtocolFileSink } from "../metrics/file-sink.js";
 import type { Point, Tags } from "../metrics/sample.js";
 import { evaluateBudgets } from "../report/evaluate.js";
@@ -85,6 +85,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   const sentFrames: RunResult["sentFrames"] = new Map();
   const students: { room: string; group: string; agent: LightStudent }[] = [];
   let exitCode: 0 | 1 | 2 = 0;
+  const snapshots = new Map<LightStudent, CounterSnapshot[]>();
+  let sampler: NodeJS.Timeout | undefined;
 
   try {
     for (const room of scenario.rooms) {
@@ -135,6 +137,24 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     await opts.hooks?.onLessonStarted?.({ programs, library });
     const lessonStart = clock.nowMs();
     const endAt = lessonStart + scenario.duration;
+    const takeSnapshots = (): void => {
+      const unixMs = clock.toUnixMs(clock.nowMs());
+      for (const s of students) {
+        const a = s.agent;
+        let list = snapshots.get(a);
+        if (!list) snapshots.set(a, (list = []));
+        list.push({
+          unixMs,
+          videoExpected: a.videoStats.packetsExpected,
+          videoReceived: a.videoStats.packetsReceived,
+          audioExpected: a.audioStats.packetsExpected,
+          audioReceived: a.audioStats.packetsReceived,
+          jitterMs: a.videoStats.jitterMs,
+        });
+      }
+    };
+    takeSnapshots();
+    sampler = setInterval(takeSnapshots, 1000);
     while (clock.nowMs() < endAt) {
       await sleep(Math.min(1000, endAt - clock.nowMs()));
       const elapsed = (clock.nowMs() - lessonStart) / 1000;
@@ -145,6 +165,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     errors.push(`run broke: ${(e as Error).message}`);
     exitCode = 2;
   } finally {
+    if (sampler) clearInterval(sampler);
     for (const p of programs.values()) p.stop();
     await Promise.allSettled(students.map((s) => s.agent.leave()));
     await teacher.close();
@@ -160,6 +181,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     const summary = summarizeWire({
       frames: a.frames,
       audio: a.audio,
+      senderReports: a.senderReports,
       video: streamStats(a.videoStats),
       audioStats: streamStats(a.audioStats),
       fps: media.fps,
@@ -168,7 +190,10 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       joinMs: a.joinMs,
     });
     const tags: Tags = { ...baseTags, room: s.room, student: a.name, agent: "werift" };
-    sink.write(wireSamplesPerSecond(a.frames, tags));
+    sink.write(wireSamplesPerSecond(a.frames, snapshots.get(a) ?? [], tags));
+    for (const f of summary.freezes.list) {
+      sink.write([{ measurement: "event", tags: { ...tags, kind: "freeze" }, fields: { duration_ms: f.durationMs }, timeUnixMs: clock.toUnixMs(f.startMs) }]);
+    }
     for (const g of summary.switchGaps) {
       sink.write([{ measurement: "event", tags: { ...tags, kind: "clip_switch" }, fields: { from_clip: g.fromClip, to_clip: g.toClip, gap_ms: g.gapMs }, timeUnixMs: clock.toUnixMs(g.atMs) }]);
     }
@@ -182,6 +207,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     loss: results.map((r) => r.summary.video.lossFraction),
     frames_received_ratio: results.map((r) => r.summary.framesReceivedRatio),
     join_ms: results.flatMap((r) => (r.summary.joinMs === undefined ? [] : [r.summary.joinMs])),
+    lipsync_ms: results.flatMap((r) => (r.summary.avSync ? [r.summary.avSync.offsetMs] : [])),
+    freeze_count: results.map((r) => r.summary.freezes.count),
+    freeze_ratio: results.map((r) => r.summary.freezes.ratio),
+    audio_concealment: results.map((r) => r.summary.audioConcealment.concealmentRatio),
+    mos_audio: results.map((r) => r.summary.mos.audio),
+    mos_video: results.map((r) => r.summary.mos.video),
   };
   const verdicts = evaluateBudgets(scenario.budgets, values);
   if (exitCode === 0 && verdicts.some((v) => !v.pass)) exitCode = 1;

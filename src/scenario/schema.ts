@@ -66,7 +66,20 @@ const budgetList = z.array(
   }),
 );
 
-export const BUDGET_METRICS = ["latency_ms", "audio_latency_ms", "switch_gap_ms", "loss", "frames_received_ratio", "join_ms"] as const;
+export const BUDGET_METRICS = [
+  "latency_ms",
+  "audio_latency_ms",
+  "switch_gap_ms",
+  "loss",
+  "frames_received_ratio",
+  "join_ms",
+  "lipsync_ms",
+  "freeze_count",
+  "freeze_ratio",
+  "audio_concealment",
+  "mos_audio",
+  "mos_video",
+] as const;
 export type BudgetMetric = (typeof BUDGET_METRICS)[number];
 
 export const Budgets = z.partialRecord(z.enum(BUDGET_METRICS), budgetList);

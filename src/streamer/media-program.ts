@@ -72,6 +72,11 @@ export class MediaProgram {
     return this.t0Ms;
   }
 
+  /** Has media started flowing (so an RTP↔NTP pair exists)? */
+  get started(): boolean {
+    return this.videoPacer !== null;
+  }
+
   subscribe(l: ProgramListener): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
@@ -146,8 +151,26 @@ export class MediaProgram {
     for (const l of this.listeners) l("video", packets);
   };
 
+  /**
+   * Audio packet i of a clip goes out on the audio tick nearest its frame-0 tick + 20i, so packet 0
+   * may be due up to half a packet *before* the video tick that starts the clip has fired (or, on
+   * an exact tie, before the timer order lets it fire). Without this look-ahead that packet was
+   * skipped at about half of all clip boundaries (a 20 ms audio hole).
+   */
+  private upcomingAudio(dueMs: number): { clip: LoadedClip; index: number } | null {
+    const video = this.videoPacer;
+    if (!video) return null;
+    const startMs = video.dueMs(video.pendingTick);
+    if (startMs - dueMs > AUDIO_PACKET_MS / 2) return null;
+    const sw = this.pendingSwitch;
+    const clip = sw ? ((sw.opts.holdTicks ?? 0) >= 1 ? null : sw.clip) : this.queue.startsNext;
+    // 0 normally; more if the video tick is overdue (a stalled event loop fires audio first).
+    const index = Math.max(0, Math.round((dueMs - startMs) / AUDIO_PACKET_MS));
+    return clip && index < clip.audio.length ? { clip, index } : null;
+  }
+
   private readonly onAudioTick = (tick: number, dueMs: number): void => {
-    const a = this.queue.audioAt(dueMs, AUDIO_PACKET_MS);
+    const a = this.upcomingAudio(dueMs) ?? this.queue.audioAt(dueMs, AUDIO_PACKET_MS);
     if (!a) return;
     const timestamp = (this.audioTsBase + tick * ((AUDIO_CLOCK_HZ * AUDIO_PACKET_MS) / 1000)) >>> 0;
     const packet: OutPacket = {

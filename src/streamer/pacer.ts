@@ -39,6 +39,11 @@ export class Pacer {
     this.timer = null;
   }
 
+  /** The next tick to fire (its due time is `dueMs(pendingTick)`). */
+  get pendingTick(): number {
+    return this.nextTick;
+  }
+
   dueMs(tick: number): number {
     return this.t0Ms + tick * this.periodMs;
   }

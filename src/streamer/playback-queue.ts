@@ -46,6 +46,13 @@ export class PlaybackQueue {
     return this.current?.clip ?? null;
   }
 
+  /** The clip whose frame 0 the next `nextFrame` call returns, or null (mid-clip, holding, or idle). */
+  get startsNext(): LoadedClip | null {
+    if (this.holdTicks > 0) return null;
+    if (this.current && this.current.next < this.current.clip.frames.length) return null;
+    return this.pending[0] ?? null;
+  }
+
   /** Called once per video tick (tick time `tickMs`): the frame to send, or null (hold / idle). */
   nextFrame(tickMs: number): QueuedFrame | null {
     if (this.holdTicks > 0) {

@@ -29,7 +29,8 @@ export function disableWeriftSenderReports(sender: RTCRtpSender): void {
   internals(sender).rtcpRunning = true;
 }
 
-export type SenderReportSource = { rtpTimestampAt(monoMs: number): number };
+/** Where an SR's RTP timestamp comes from; `ready()` false = no media timeline yet (send nothing). */
+export type SenderReportSource = { rtpTimestampAt(monoMs: number): number; ready(): boolean };
 
 /** Build and send one SR (+ SDES CNAME) for `sender`; returns the NTP/RTP pair it carried. */
 export async function sendSenderReport(
@@ -95,6 +96,11 @@ export class SenderReportLoop {
 
   private schedule(delayMs: number): void {
     this.timer = setTimeout(() => {
+      // RFC 3550 §6.4: only a participant that has sent data sends SRs.
+      if (!this.source.ready()) {
+        this.schedule(100);
+        return;
+      }
       sendSenderReport(this.sender, this.source, this.clock)
         .then(() => this.reportsSent++)
         .catch(() => undefined) // transport closing: the next tick or stop() decides

@@ -134,8 +134,8 @@ export class Teacher {
     if (!program || peer.unsubscribe) return;
     const { clock, random } = this.opts;
     peer.reports = [
-      new SenderReportLoop(peer.video, { rtpTimestampAt: (t) => program.rtpTimestampAt("video", t) }, clock, random),
-      new SenderReportLoop(peer.audio, { rtpTimestampAt: (t) => program.rtpTimestampAt("audio", t) }, clock, random),
+      new SenderReportLoop(peer.video, { rtpTimestampAt: (t) => program.rtpTimestampAt("video", t), ready: () => program.started && peer.packetsSent > 0 }, clock, random),
+      new SenderReportLoop(peer.audio, { rtpTimestampAt: (t) => program.rtpTimestampAt("audio", t), ready: () => program.started && peer.packetsSent > 0 }, clock, random),
     ];
     for (const r of peer.reports) r.start(50 + random() * 100);
     peer.unsubscribe = program.subscribe((kind, packets) => {
