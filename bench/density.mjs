@@ -9,7 +9,7 @@
 // Figure: the students' process CPU over a steady window as a fraction of one core; students per
 // core = N / fraction at the largest N at which every student got ≥ 29.5 fps with 0 lost packets.
 // Issue #2's target: ≥ 120.
-import { runClass } from "./lib/class-run.mjs";
+import { measureClass } from "./lib/class-run.mjs";
 import { perCore } from "./fanout.mjs";
 
 export const DENSITY_TARGET_PER_CORE = 120;
@@ -20,7 +20,7 @@ export async function runDensity({ generated, fps, ns, warmMs, windowMs, profile
     const order = i % 2 === 0 ? ["light", "bare"] : ["bare", "light"];
     for (const receivers of order) {
       log(`density: ${receivers} students, ${n} in one process`);
-      rows.push(await runClass({ label: `density-${receivers}-${n}`, teacher: "proctor", receivers, n, generated, fps, warmMs, windowMs, profileDir, log }));
+      rows.push(await measureClass({ label: `density-${receivers}-${n}`, teacher: "proctor", receivers, n, generated, fps, warmMs, windowMs, profileDir, log }));
     }
   }
   rows.sort((a, b) => a.n - b.n || (a.receivers === "light" ? -1 : 1));

@@ -9,7 +9,7 @@
 // Figure: teacher CPU over a steady window (after joins and warm-up) as a fraction of one core;
 // students served per core = N / fraction at the largest N at which every student got ≥ 29.5 fps
 // with 0 lost packets. Issue #2's target: ≥ 250.
-import { runClass } from "./lib/class-run.mjs";
+import { measureClass } from "./lib/class-run.mjs";
 
 export const FANOUT_TARGET_PER_CORE = 250;
 const RECEIVERS_PER_PROCESS = 60;
@@ -21,7 +21,7 @@ export async function runFanout({ generated, fps, ns, warmMs, windowMs, profileD
     for (const teacher of order) {
       log(`fanout: ${teacher} teacher, ${n} students`);
       rows.push(
-        await runClass({ label: `fanout-${teacher}-${n}`, teacher, receivers: "probe", n, perProcess: RECEIVERS_PER_PROCESS, generated, fps, warmMs, windowMs, profileDir, log }),
+        await measureClass({ label: `fanout-${teacher}-${n}`, teacher, receivers: "probe", n, perProcess: RECEIVERS_PER_PROCESS, generated, fps, warmMs, windowMs, profileDir, log }),
       );
     }
   }

@@ -5,12 +5,34 @@
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { spawnChild } from "./ipc.mjs";
-import { cpuBetween, machineSample, machineBusyBetween } from "./cpu.mjs";
+import { cpuBetween, machineSample, machineBusyBetween, waitForQuiet } from "./cpu.mjs";
 import { summarize } from "./stats.mjs";
 import { BENCH_ROOM } from "./teacher-proctor.mjs";
 
 /** A student "gets 30 fps" when it completed at least this many frames per second in the window. */
 export const FPS_FLOOR = 29.5;
+/** Load from outside our processes (cores) above which a window counts as contended. */
+export const CONTENDED_CORES = 0.4;
+/** Before a class starts, wait (bounded) until the machine is at most this busy (cores). */
+const QUIET_CORES = 0.35;
+
+/**
+ * runClass, waiting for a quiet machine first, and once more if the class failed while another
+ * tenant was loading the machine (the retry is recorded in the row: `attempts`).
+ */
+export async function measureClass(opts) {
+  const attempts = [];
+  for (let i = 0; i < 2; i++) {
+    const quiet = await waitForQuiet({ maxBusyCores: QUIET_CORES, cores: cpus().length, maxWaitMs: 45_000 });
+    if (!quiet.quiet) opts.log?.(`  ${opts.label}: machine still busy (${quiet.busyCores.toFixed(2)} cores) after ${(quiet.waitedMs / 1000).toFixed(0)} s; measuring anyway`);
+    const row = await runClass(opts);
+    row.busyBeforeCores = quiet.busyCores;
+    attempts.push({ ok: row.ok, contended: row.contended, otherLoadCores: row.otherLoadCores });
+    row.attempts = attempts;
+    if (row.ok || !row.contended || i === 1) return row;
+    opts.log?.(`  ${opts.label}: failed while contended (other load ${row.otherLoadCores.toFixed(2)} cores); measuring again`);
+  }
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,6 +90,7 @@ export async function runClass({ label, teacher, receivers, n, perProcess = Infi
     const busy = machineBusyBetween(m0, m1);
     const cores = cpus().length;
     const ok = joined === n && fpsMin >= FPS_FLOOR && videoLost + audioLost === 0;
+    const otherLoadCores = busy === null ? null : Math.max(0, busy * cores - teacherCpu.fraction - studentsFraction);
     return {
       label,
       teacher,
@@ -91,7 +114,8 @@ export async function runClass({ label, teacher, receivers, n, perProcess = Infi
       audioPackets: perStudent.reduce((s, p) => s + p.audioPackets, 0),
       e2eMs: { p50: e2eRound(e2e.p50), p95: e2eRound(e2e.p95), p99: e2eRound(e2e.p99), max: e2eRound(e2e.max), frames: e2e.count },
       machineBusyCores: busy === null ? null : busy * cores,
-      otherLoadCores: busy === null ? null : Math.max(0, busy * cores - teacherCpu.fraction - studentsFraction),
+      otherLoadCores,
+      contended: otherLoadCores !== null && otherLoadCores > CONTENDED_CORES,
       teacherStats,
       ok,
       profiles: profileDir ? ends.map((e, i) => ({ process: names2[i], ...e.profile })) : undefined,

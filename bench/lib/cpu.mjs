@@ -37,3 +37,23 @@ export function machineBusyBetween(a, b) {
   if (!a || !b || b.total <= a.total) return null;
   return 1 - (b.idle - a.idle) / (b.total - a.total);
 }
+
+/**
+ * Wait until the machine is quiet: busy below `maxBusyCores` over a `sampleMs` sample, at most
+ * `maxWaitMs`. Returns the last sample's busy cores and how long it waited (other tenants' test
+ * runs share these 2 cores; measuring during one of them measures them, not us).
+ */
+export async function waitForQuiet({ maxBusyCores = 0.35, sampleMs = 1000, maxWaitMs = 60_000, cores = 1 } = {}) {
+  const t0 = performance.now();
+  let busyCores = null;
+  for (;;) {
+    const a = machineSample();
+    await new Promise((r) => setTimeout(r, sampleMs));
+    const busy = machineBusyBetween(a, machineSample());
+    if (busy === null) return { busyCores: null, waitedMs: 0, quiet: true };
+    busyCores = busy * cores;
+    const waitedMs = performance.now() - t0;
+    if (busyCores <= maxBusyCores) return { busyCores, waitedMs, quiet: true };
+    if (waitedMs >= maxWaitMs) return { busyCores, waitedMs, quiet: false };
+  }
+}

@@ -12,9 +12,11 @@
 // to ±4σ, exactly like netem's, not Box-Muller. erf for the normal table is the Numerical Recipes
 // erfc (fractional error < 1.2e-7), far below the table's 1/8192 quantisation.
 //
-// Note (as in netem): pareto's table is shifted Pareto(α=3, xₘ=1) − 1.5, scaled by 4/3: its mean is
-// ≈ 0 but its standard deviation is ≈ 1.15σ and it is skewed; `tableMoments()` gives the exact
-// figures of the computed table, which the tests check against.
+// Note (as in netem): σ is only nominal for the pareto tables. pareto is (Pareto(α=3, xₘ=1) − 1.5)·4/3,
+// clamped at +4σ: mean ≈ −0.03σ, sd ≈ 0.82σ, bounded below at −⅔σ, long tail above; paretonormal
+// (¼ normal + ¾ pareto, quantile by quantile): mean ≈ −0.03σ, sd ≈ 0.83σ. normal: mean ≈ 0, sd ≈ 1.00σ
+// (its first entries, −32768 −28307 −26871 …, match iproute2's normal.dist). `tableMoments()` gives
+// the exact figures of the computed tables, which the tests check the engine against.
 import type { Random } from "../random.js";
 import type { DelayDistribution } from "./params.js";
 import { CorrelatedUniform } from "./loss-models.js";

@@ -107,17 +107,18 @@ export function parseProfile(text: string, file = "<profile>"): LinkProfile {
   return fromData(data, file, (path) => locate(doc, path, lineCounter));
 }
 
-type Locator = (path: readonly PropertyKey[]) => { line: number; column: number; path: readonly PropertyKey[] } | undefined;
+/** Maps a field path to its position (line, column) and the deepest path that exists there. */
+export type FieldLocator = (path: readonly PropertyKey[]) => { line: number; column: number; path: readonly PropertyKey[] } | undefined;
 
 /**
  * An inline profile (e.g. from a scenario). `locate` may map a field path to the position in the
  * enclosing file, so errors point into the scenario.
  */
-export function profileFromObject(obj: unknown, source = "<inline profile>", locateField?: Locator): LinkProfile {
+export function profileFromObject(obj: unknown, source = "<inline profile>", locateField?: FieldLocator): LinkProfile {
   return fromData(obj, source, locateField);
 }
 
-function fromData(data: unknown, file: string, locateField?: Locator): LinkProfile {
+function fromData(data: unknown, file: string, locateField?: FieldLocator): LinkProfile {
   const result = ProfileInput.safeParse(data);
   if (!result.success) {
     throw new ProfileError(
@@ -168,7 +169,7 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Position of the deepest node along `path` that exists in the document. */
-function locate(doc: Document, path: readonly PropertyKey[], lc: LineCounter): ReturnType<Locator> {
+function locate(doc: Document, path: readonly PropertyKey[], lc: LineCounter): ReturnType<FieldLocator> {
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n), true);
     if (!isNode(node) || !node.range) continue;

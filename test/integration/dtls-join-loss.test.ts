@@ -77,7 +77,7 @@ async function join(loss: number, seed: number): Promise<JoinResult> {
     const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), JOIN_TIMEOUT_MS)));
     const outcome = await Promise.race([both.then((ms) => Math.max(...ms)), timeout]).catch(() => "failed" as const);
     const s = proxy.stats;
-    if (trace && (typeof outcome !== "number" || outcome > 2500)) console.log(`seed ${seed} join ${outcome} ms ice ${iceMs} ${teacher.connectionState}/${student.connectionState}\n${trace.join("\n")}`);
+    if (trace && (typeof outcome !== "number" || outcome > 7000)) console.log(`seed ${seed} join ${outcome} ms ice ${iceMs} ${teacher.connectionState}/${student.connectionState}\n${trace.join("\n")}`);
     return {
       seed,
       connected: typeof outcome === "number",

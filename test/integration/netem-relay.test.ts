@@ -4,6 +4,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/random.js";
 import { cleanParams, type LinkParams } from "../../src/netem/params.js";
 import { UdpRelay } from "../../src/netem/relay.js";
+import { RelayBackend } from "../../src/netem/relay-backend.js";
+import { profileFromObject } from "../../src/netem/profile-loader.js";
+import type { TimelineEvent } from "../../src/netem/timeline.js";
 
 const HOST = "127.0.0.1";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -231,5 +234,29 @@ describe("UdpRelay on loopback", () => {
       });
       await new Promise<void>((r) => s.close(() => r()));
     }
+  });
+
+  it("RelayBackend.applyProfile runs a profile's steps on the link's relay on time and reports each as an event", async () => {
+    const backend = new RelayBackend({ seed: 3 });
+    open.push(backend);
+    const profile = profileFromObject({
+      name: "inline",
+      steps: [
+        { at: 0, both: { delay: "20ms" } },
+        { at: "150ms", down: { loss: "100%" } },
+      ],
+    });
+    const events: TimelineEvent[] = [];
+    const t0 = performance.now();
+    await backend.applyProfile("room", "s1", profile, (e) => events.push(e));
+    const relay = (await backend.get("room", "s1"))!;
+    expect(events.map((e) => [e.stepIndex, e.direction])).toEqual([[0, "down"], [0, "up"]]);
+    expect(relay.params("down").delayMs).toBe(20);
+    await sleep(250);
+    expect(events.map((e) => [e.stepIndex, e.direction])).toEqual([[0, "down"], [0, "up"], [1, "down"]]);
+    expect(events[2]!.atMs - t0).toBeGreaterThanOrEqual(149);
+    expect(events[2]!.atMs - t0).toBeLessThan(200);
+    expect(relay.params("down").loss).toEqual({ kind: "random", probability: 1, correlation: 0 });
+    expect(relay.params("up").delayMs).toBe(20);
   });
 });

@@ -145,6 +145,28 @@ describe("MediaProgram (real clock)", () => {
     expect(cAudio.length).toBeGreaterThanOrEqual(9);
   });
 
+  it("audio has no hole at a clip boundary that falls between audio ticks", async () => {
+    // A: 5 frames = 166.7 ms, so B starts on video tick 5 at 166.7 ms. Audio tick 8 (160 ms) is
+    // nearest to B's start and fires 6.7 ms before that video tick: it must carry B's packet 0.
+    const program = new MediaProgram({ fps: 30, clock, random: wrapNearTop() });
+    const audio: OutPacket[] = [];
+    program.subscribe((kind, packets) => {
+      if (kind === "audio") audio.push(...packets);
+    });
+    program.enqueue(fakeClip("A", 11, 5));
+    program.enqueue(fakeClip("B", 12, 12)); // 400 ms, 20 audio packets
+    program.start();
+    await sleep(700);
+    program.stop();
+    const ticks = audio.map((p) => ((p.timestamp - AUDIO_TS0 + 2 ** 32) % 2 ** 32) / 960);
+    const ids = audio.map((p) => decodeFrameId(p.frameId));
+    expect(ticks.slice(0, 28)).toEqual(Array.from({ length: 28 }, (_, j) => j)); // no tick skipped
+    expect(ids.slice(0, 8)).toEqual(Array.from({ length: 8 }, (_, i) => ({ clipId: 11, index: i, flags: 0 })));
+    // B's packet i on audio tick 8 + i: nearest to 166.7 + 20i ms.
+    expect(ids.slice(8, 28)).toEqual(Array.from({ length: 20 }, (_, i) => ({ clipId: 12, index: i, flags: 0 })));
+    expect(audio).toHaveLength(28);
+  });
+
   it("audio skew shifts only the audio mapping; video is unaffected", async () => {
     const plain = new MediaProgram({ fps: 30, clock, random: wrapNearTop() });
     const skewed = new MediaProgram({ fps: 30, clock, random: wrapNearTop(), audioTimestampSkewMs: 60 });

@@ -101,6 +101,31 @@ describe("PlaybackQueue", () => {
     expect(play(q, 4, 2)).toEqual(["C:0*", "-"]);
   });
 
+  it("startsNext names the clip the next tick starts, and only then", () => {
+    const q = new PlaybackQueue();
+    expect(q.startsNext).toBeNull();
+    const a = fakeClip("A", 1, 2);
+    const b = fakeClip("B", 2, 2);
+    q.enqueue(a);
+    q.enqueue(b);
+    expect(q.startsNext).toBe(a);
+    q.nextFrame(0);
+    expect(q.startsNext).toBeNull(); // mid-clip
+    q.nextFrame(TICK);
+    expect(q.startsNext).toBe(b); // A's last frame went out
+    q.nextFrame(2 * TICK);
+    expect(q.startsNext).toBeNull();
+    const c = fakeClip("C", 3, 1);
+    q.switchNow(c, { holdTicks: 2 });
+    expect(q.startsNext).toBeNull(); // holding
+    q.nextFrame(3 * TICK);
+    expect(q.startsNext).toBeNull();
+    q.nextFrame(4 * TICK);
+    expect(q.startsNext).toBe(c);
+    expect(q.nextFrame(5 * TICK)?.clip).toBe(c);
+    expect(q.startsNext).toBeNull();
+  });
+
   it("audioAt indexes the playing clip's packets from its start time", () => {
     const q = new PlaybackQueue();
     const a = fakeClip("A", 1, 3, 4); // 4 audio packets: 0..80 ms
