@@ -114,7 +114,7 @@ async function writeJson(file, data) {
 
 function printBench(r, variantKey, cpuKey) {
   console.log(`\n== ${r.title} ==\n   layout: ${r.layout}`);
-  const head = ["variant", "N", "joined", "CPU %", "CPU %/student", "other side %", "fps min", "lost pkts", "e2e p50 ms", "e2e p99 ms", "machine busy", "ok"];
+  const head = ["variant", "N", "joined", "CPU %", "CPU %/student", "other side %", "fps min", "lost pkts", "e2e p50 ms", "e2e p99 ms", "other load", "ok"];
   const otherKey = cpuKey === "teacherCpu" ? "studentsCpu" : "teacherCpu";
   const body = r.rows.map((row) => [
     label(row[variantKey]),
@@ -127,14 +127,15 @@ function printBench(r, variantKey, cpuKey) {
     String(row.videoLost + row.audioLost),
     fmt(row.e2eMs.p50),
     fmt(row.e2eMs.p99),
-    row.machineBusyCores === null ? "-" : `${row.machineBusyCores.toFixed(2)} cores`,
+    row.otherLoadCores === null ? "-" : `${row.otherLoadCores.toFixed(2)}${row.contended ? "*" : ""}`,
     row.ok ? "yes" : "NO",
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => "   " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   console.log(line(head));
   for (const b of body) console.log(line(b));
-  console.log(`   CPU % = the measured side's process(es), % of one core over the window; "other side" = the other process(es).`);
+  console.log(`   CPU % = the measured side's process(es), % of one core over the window; "other side" = the other process(es);`);
+  console.log(`   other load = machine-wide busy cores not accounted to the bench's processes (other tenants, kernel softirq); * = contended.`);
   console.log(figureLine(r));
   if (r.rows.some((row) => row.profiles)) printProfiles(r);
 }

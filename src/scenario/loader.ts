@@ -3,6 +3,10 @@
 import { readFile } from "node:fs/promises";
 import { parseDocument, LineCounter, isMap, isNode, isScalar, type Document } from "yaml";
 import { Scenario } from "./schema.js";
+import { loadProfile, profileFromObject, ProfileError, type LinkProfile } from "../netem/profile-loader.js";
+
+/** A validated scenario plus what it refers to (netem profiles resolved per student group). */
+export type LoadedScenario = Scenario & { profiles: Map<string, LinkProfile> };
 
 export type ScenarioIssue = { file: string; line?: number; column?: number; path: string; message: string; value?: unknown };
 
@@ -19,7 +23,7 @@ export function formatIssue(i: ScenarioIssue): string {
   return `${where}: ${i.path || "(root)"}: ${i.message}${value}`;
 }
 
-export async function loadScenario(file: string): Promise<Scenario> {
+export async function loadScenario(file: string): Promise<LoadedScenario> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -29,7 +33,7 @@ export async function loadScenario(file: string): Promise<Scenario> {
   return parseScenario(text, file);
 }
 
-export function parseScenario(text: string, file = "<scenario>"): Scenario {
+export function parseScenario(text: string, file = "<scenario>", opts: { profileDir?: string } = {}): LoadedScenario {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -42,7 +46,7 @@ export function parseScenario(text: string, file = "<scenario>"): Scenario {
   }
   const data: unknown = doc.toJS();
   const result = Scenario.safeParse(data);
-  if (result.success) return result.data;
+  if (result.success) return resolveProfiles(result.data, doc, lineCounter, file, opts.profileDir);
   throw new ScenarioError(
     result.error.issues.map((issue) => {
       const path = issue.path.map(String);
@@ -98,4 +102,46 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
     cur = (cur as Record<PropertyKey, unknown>)[k];
   }
   return cur;
+}
+
+/** Key of a student group's profile in LoadedScenario.profiles. */
+export function groupKey(room: string, group: string): string {
+  return `${room}/${group}`;
+}
+
+function resolveProfiles(scenario: Scenario, doc: Document, lc: LineCounter, file: string, profileDir?: string): LoadedScenario {
+  const profiles = new Map<string, LinkProfile>();
+  const issues: ScenarioIssue[] = [];
+  scenario.rooms.forEach((room, r) =>
+    room.students.forEach((g, i) => {
+      if (g.netem === undefined) return;
+      const path = ["rooms", r, "students", i, "netem"];
+      try {
+        const profile =
+          typeof g.netem === "string"
+            ? loadProfile(g.netem, { dir: profileDir })
+            : profileFromObject(g.netem, `${file} ${path.join(".")}`, (p) => {
+                const at = positionOf(doc, [...path, ...p], lc);
+                return at.line === undefined ? undefined : { line: at.line, column: at.column!, path: p };
+              });
+        profiles.set(groupKey(room.id, g.group), profile);
+      } catch (e) {
+        if (!(e instanceof ProfileError)) throw e;
+        const at = positionOf(doc, path, lc);
+        for (const pi of e.issues) {
+          const inline = typeof g.netem !== "string";
+          issues.push({
+            file,
+            line: inline && pi.line !== undefined ? pi.line : at.line,
+            column: inline && pi.column !== undefined ? pi.column : at.column,
+            path: inline ? `${path.join(".")}.${pi.field}` : path.join("."),
+            message: inline ? pi.message : `netem profile "${g.netem}": ${pi.message}${pi.field ? ` (${pi.file}: ${pi.field})` : ""}`,
+            value: inline ? pi.value : g.netem,
+          });
+        }
+      }
+    }),
+  );
+  if (issues.length > 0) throw new ScenarioError(issues);
+  return Object.assign(scenario, { profiles });
 }

@@ -36,10 +36,14 @@ export const Lesson = z.strictObject({
   clips: z.array(ClipDef).min(1, "a lesson needs at least one clip").superRefine(uniqueBy("name", "clip name")),
 });
 
+/** A netem profile by library name / path, or inline (validated by src/netem at load). */
+export const NetemRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+
 export const StudentGroup = z.strictObject({
   group: id,
   count: z.number().int().min(1).max(1000),
   agent: z.literal("werift"),
+  netem: NetemRef.optional(),
 });
 
 export const Room = z.strictObject({
@@ -98,3 +102,4 @@ export const Scenario = z.strictObject({
 export type Scenario = z.output<typeof Scenario>;
 export type Room = z.output<typeof Room>;
 export type StudentGroup = z.output<typeof StudentGroup>;
+export type NetemRef = z.output<typeof NetemRef>;
