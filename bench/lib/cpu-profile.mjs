@@ -60,6 +60,7 @@ export function summarizeProfile(profile, top = 25) {
   const busyUs = totalUs - (areas.get("(idle)") ?? 0);
   const rank = (m) =>
     [...m.entries()]
+      .filter(([name]) => !name.startsWith("(idle)"))
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, selfMs: Math.round(us / 100) / 10, pctOfBusy: busyUs > 0 ? Math.round((1000 * us) / busyUs) / 10 : 0 }));

@@ -18,8 +18,8 @@
 //   accepted  lines given to write()/writeLines()       resumed   lines found in the spool at open
 //   written   lines the database stored                 rejected  lines the database refused (4xx)
 //   dropped   lines lost to a disk error                pending   lines in memory or in the spool
-// and spooled = replayed + spool lines left (+ unreadable spool lines, counted in dropped), where
-// replayed counts spooled lines sent back and answered by the database.
+// and spooled + resumed = replayed + spool lines left (+ unreadable spool lines, counted in
+// dropped), where replayed counts spooled lines sent back and answered by the database.
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Point, Sink } from "./sample.js";

@@ -5,7 +5,7 @@ import type { Verdict } from "./evaluate.js";
 
 export const REPORT_SCHEMA_VERSION = 1;
 
-export type StudentReport = { room: string; student: string; group: string; agent: string; wire: WireSummary; error?: string };
+export type StudentReport = { room: string; student: string; group: string; agent: string; profile?: string; wire: WireSummary; error?: string };
 
 export type RunReport = {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;

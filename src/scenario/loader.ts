@@ -120,7 +120,7 @@ function resolveProfiles(scenario: Scenario, doc: Document, lc: LineCounter, fil
         const profile =
           typeof g.netem === "string"
             ? loadProfile(g.netem, { dir: profileDir })
-            : profileFromObject(g.netem, `${file} ${path.join(".")}`, (p) => {
+            : profileFromObject({ name: `${room.id}-${g.group}-inline`, ...g.netem }, `${file} ${path.join(".")}`, (p) => {
                 const at = positionOf(doc, [...path, ...p], lc);
                 return at.line === undefined ? undefined : { line: at.line, column: at.column!, path: p };
               });

@@ -18,6 +18,11 @@ import type { Point, Tags } from "../metrics/sample.js";
 import { evaluateBudgets } from "../report/evaluate.js";
 import { writeRunReport, REPORT_SCHEMA_VERSION, type RunReport, type StudentReport } from "../report/run-report.js";
 import type { Scenario } from "./schema.js";
+import { groupKey, type LoadedScenario } from "./loader.js";
+import { RelayBackend } from "../netem/relay-backend.js";
+import type { LinkProfile } from "../netem/profile-loader.js";
+import type { TimelineEvent } from "../netem/timeline.js";
+import type { UdpRelay } from "../netem/relay.js";
 
 export type RunOptions = {
   scenarioFile: string;
@@ -42,13 +47,14 @@ export type RunResult = {
   report: RunReport;
   runDir: string;
   exitCode: 0 | 1 | 2;
-  students: { room: string; student: string; agent: LightStudent; summary: WireSummary }[];
+  students: { room: string; student: string; agent: LightStudent; summary: WireSummary; relay?: UdpRelay; profile?: string }[];
   sentFrames: Map<string, { captureUnixMs: number; clipId: number; frameIndex: number; rtpTimestamp: number }[]>;
 };
 
 const VERSION = "0.1.0";
 
-export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<RunResult> {
+export async function runScenario(scenario: Scenario | LoadedScenario, opts: RunOptions): Promise<RunResult> {
+  const profiles = "profiles" in scenario ? scenario.profiles : new Map<string, LinkProfile>();
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => undefined);
   const runId = opts.runId ?? makeRunId(scenario.name);
@@ -79,11 +85,21 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
 
   // 2. Teacher + room server.
   const teacher = new Teacher({ clock, random: childRandom(scenario.seed, "teacher") });
-  const server = await createRoomServer({ teacher });
+  // Impairment: students whose group names a netem profile get their own relay in the media path.
+  const impaired = new Map<string, LinkProfile>();
+  const relays = new RelayBackend({ seed: scenario.seed, clock });
+  const linkKey = (room: string, student: string): string => `${room}/${student}`;
+  const server = await createRoomServer({
+    teacher,
+    rewriteSdp: (ctx, sdp) => (impaired.has(linkKey(ctx.room, ctx.student)) ? relays.rewriteSdp(ctx, sdp) : sdp),
+  });
+  const netemEvent = (room: string, student: string, profile: string) => (e: TimelineEvent): void =>
+    event("netem_step", { room, student, profile }, { step: e.stepIndex, direction: e.direction === "down" ? 0 : 1, at_ms: e.stepAtMs, delay_ms: e.params.delayMs, jitter_ms: e.params.jitterMs, loss_pct: lossPercent(e) }, clock.toUnixMs(e.atMs));
   log(`room server on ${server.url}`);
   const programs = new Map<string, MediaProgram>();
   const sentFrames: RunResult["sentFrames"] = new Map();
-  const students: { room: string; group: string; agent: LightStudent }[] = [];
+  const students: { room: string; group: string; agent: LightStudent; profile?: LinkProfile; relay?: UdpRelay }[] = [];
+  const timelines: { stop(): void }[] = [];
   let exitCode: 0 | 1 | 2 = 0;
   const snapshots = new Map<LightStudent, CounterSnapshot[]>();
   let sampler: NodeJS.Timeout | undefined;
@@ -113,8 +129,22 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       for (const g of room.students) {
         for (let i = 0; i < g.count; i++) {
           const name = g.count === 1 ? g.group : `${g.group}-${i + 1}`;
-          students.push({ room: room.id, group: g.group, agent: new LightStudent({ serverUrl: server.url, room: room.id, student: name, clock }) });
+          const profile = profiles.get(groupKey(room.id, g.group));
+          students.push({ room: room.id, group: g.group, profile, agent: new LightStudent({ serverUrl: server.url, room: room.id, student: name, clock }) });
         }
+      }
+    }
+
+    // Profile time 0 is the lesson start; the step(s) at 0 s are already in force while the student
+    // joins, so a profile that is lossy from 0 s makes the student join through that loss.
+    for (const s of students) {
+      if (!s.profile) continue;
+      impaired.set(linkKey(s.room, s.agent.name), s.profile);
+      s.relay = await relays.relayFor(s.room, s.agent.name);
+      for (const step of s.profile.steps) {
+        if (step.atMs > 0) break;
+        if (step.down) s.relay.setParams("down", step.down);
+        if (step.up) s.relay.setParams("up", step.up);
       }
     }
 
@@ -133,6 +163,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       for (const c of scenario.lesson.clips) program.enqueue(library.get(c.name));
       program.start();
       log(`room ${roomId}: lesson started (${scenario.lesson.clips.map((c) => c.name).join(" → ")})`);
+    }
+    for (const s of students) {
+      if (s.profile) timelines.push(await relays.applyProfile(s.room, s.agent.name, s.profile, netemEvent(s.room, s.agent.name, s.profile.name)));
     }
     await opts.hooks?.onLessonStarted?.({ programs, library });
     const lessonStart = clock.nowMs();
@@ -168,8 +201,10 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     if (sampler) clearInterval(sampler);
     for (const p of programs.values()) p.stop();
     await Promise.allSettled(students.map((s) => s.agent.leave()));
+    for (const t of timelines) t.stop();
     await teacher.close();
     await server.close();
+    await relays.close();
   }
 
   // 5. Metrics, samples, report, budgets.
@@ -189,7 +224,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       framesDropped: a.framesDropped,
       joinMs: a.joinMs,
     });
-    const tags: Tags = { ...baseTags, room: s.room, student: a.name, agent: "werift" };
+    const tags: Tags = { ...baseTags, room: s.room, student: a.name, agent: "werift", profile: s.profile?.name ?? "none" };
     sink.write(wireSamplesPerSecond(a.frames, snapshots.get(a) ?? [], tags));
     for (const f of summary.freezes.list) {
       sink.write([{ measurement: "event", tags: { ...tags, kind: "freeze" }, fields: { duration_ms: f.durationMs }, timeUnixMs: clock.toUnixMs(f.startMs) }]);
@@ -197,8 +232,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     for (const g of summary.switchGaps) {
       sink.write([{ measurement: "event", tags: { ...tags, kind: "clip_switch" }, fields: { from_clip: g.fromClip, to_clip: g.toClip, gap_ms: g.gapMs }, timeUnixMs: clock.toUnixMs(g.atMs) }]);
     }
-    studentReports.push({ room: s.room, student: a.name, group: s.group, agent: "werift", wire: summary });
-    results.push({ room: s.room, student: a.name, agent: a, summary });
+    studentReports.push({ room: s.room, student: a.name, group: s.group, agent: "werift", profile: s.profile?.name, wire: summary });
+    results.push({ room: s.room, student: a.name, agent: a, summary, relay: s.relay, profile: s.profile?.name });
   }
   const values: Record<string, number[]> = {
     latency_ms: results.flatMap((r) => r.agent.frames.filter((f) => f.captureUnixMs !== undefined).map((f) => f.completeUnixMs - f.captureUnixMs!)),
@@ -238,6 +273,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   await writeRunReport(join(runDir, "report.json"), report);
   await sink.close();
   return { report, runDir, exitCode, students: results, sentFrames };
+}
+
+function lossPercent(e: TimelineEvent): number {
+  const l = e.params.loss;
+  return l.kind === "none" ? 0 : l.kind === "random" ? l.probability * 100 : NaN;
 }
 
 function streamStats(s: LightStudent["videoStats"]): WireSummary["video"] {
