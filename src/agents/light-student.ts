@@ -13,6 +13,7 @@ import { SeqUnwrapper } from "../media/rtp/seq.js";
 import { FrameAssembler, type AssembledFrame, type AssemblerFrameId } from "./frame-assembler.js";
 import { SignalingClient } from "./signaling-client.js";
 import { ReceiveStats } from "../metrics/receive-stats.js";
+import { NackGenerator } from "./nack/nack-generator.js";
 
 export type FrameObservation = {
   rtpTimestamp: number;
@@ -48,7 +49,12 @@ export type LightStudentOptions = {
   student: string;
   clock: Clock;
   joinTimeoutMs?: number;
+  /** Request lost video packets with RTCP Generic NACK (proctor's policy). Default true. */
+  nack?: boolean;
 };
+
+/** How often the NACK policy is polled (ms). */
+const NACK_POLL_MS = 10;
 
 export class LightStudent {
   readonly frames: FrameObservation[] = [];
@@ -65,12 +71,16 @@ export class LightStudent {
   private readonly videoSeq = new SeqUnwrapper();
   private readonly audioSeq = new SeqUnwrapper();
   private ext = { video: { abs: -1, fid: -1 }, audio: { abs: -1, fid: -1 } };
+  readonly nack: NackGenerator | null;
+  private nackTimer: NodeJS.Timeout | null = null;
+  private videoSsrc = -1;
 
   constructor(private readonly opts: LightStudentOptions) {
     this.assembler = new FrameAssembler({
       onFrame: (f) => this.onFrame(f),
       onDrop: () => this.framesDropped++,
     });
+    this.nack = opts.nack === false ? null : new NackGenerator();
   }
 
   get name(): string {
@@ -130,6 +140,9 @@ export class LightStudent {
   }
 
   async leave(): Promise<void> {
+    if (this.nackTimer) clearInterval(this.nackTimer);
+    this.nackTimer = null;
+    this.nack?.flush();
     this.assembler.flush();
     await this.signaling?.close().catch(() => undefined);
     await this.pc?.close().catch(() => undefined);
@@ -148,7 +161,10 @@ export class LightStudent {
         arrivalUnixMs: this.opts.clock.toUnixMs(this.opts.clock.nowMs()),
       });
     });
-    if (kind === "video") track.onReceiveRtp.subscribe((rtp) => this.onVideoRtp(rtp));
+    if (kind === "video") {
+      track.onReceiveRtp.subscribe((rtp) => this.onVideoRtp(rtp));
+      if (this.nack && !this.nackTimer) this.nackTimer = setInterval(() => this.sendNacks(), NACK_POLL_MS);
+    }
     else track.onReceiveRtp.subscribe((rtp) => this.onAudioRtp(rtp));
   }
 
@@ -156,7 +172,10 @@ export class LightStudent {
     const now = this.opts.clock.nowMs();
     const h = rtp.header;
     const ext = readExtensions(h.extensions, this.ext.video.abs, this.ext.video.fid);
-    this.videoStats.push(this.videoSeq.unwrap(h.sequenceNumber), h.timestamp, now, rtp.payload.length);
+    const extSeq = this.videoSeq.unwrap(h.sequenceNumber);
+    this.videoSsrc = h.ssrc;
+    const repaired = this.nack?.onPacket(extSeq, now) ?? false;
+    this.videoStats.push(extSeq, h.timestamp, now, rtp.payload.length, !repaired);
     this.assembler.push({
       seq: h.sequenceNumber,
       timestamp: h.timestamp,
@@ -166,6 +185,17 @@ export class LightStudent {
       captureUnixMs: ext.captureUnixMs,
       frameId: ext.frameId,
     });
+  }
+
+  private sendNacks(): void {
+    const nack = this.nack;
+    if (!nack || nack.pendingCount === 0 || this.videoSsrc < 0 || !this.pc) return;
+    const seqs = nack.poll(this.opts.clock.nowMs());
+    if (seqs.length === 0) return;
+    const receiver = this.pc.getTransceivers().find((t) => t.kind === "video")?.receiver;
+    if (!receiver) return;
+    const feedback = new werift.GenericNack({ senderSsrc: 1, mediaSourceSsrc: this.videoSsrc, lost: seqs.map((s) => s & 0xffff) });
+    receiver.dtlsTransport.sendRtcp([new werift.RtcpTransportLayerFeedback({ feedback })]).catch(() => undefined);
   }
 
   private onAudioRtp(rtp: InstanceType<typeof werift.RtpPacket>): void {

@@ -13,7 +13,7 @@ export function formatSummary(report: RunReport, runDir: string): string {
     fmt(s.wire.framesReceivedRatio * 100, 1),
     fmt(s.wire.latencyMs.p50),
     fmt(s.wire.latencyMs.p95),
-    fmt(s.wire.video.lossFraction * 100, 2),
+    fmt((s.wire.video.lossBeforeRepair ?? s.wire.video.lossFraction) * 100, 2),
     fmt(s.wire.video.jitterMs, 2),
     `${s.wire.freezes.count}`,
     s.wire.avSync ? `${s.wire.avSync.offsetMs >= 0 ? "+" : ""}${fmt(s.wire.avSync.offsetMs)}` : "–",

@@ -20,8 +20,11 @@ export class ReceiveStats {
 
   constructor(private readonly clockRate: number) {}
 
-  /** One packet: extended sequence number, RTP timestamp (uint32), arrival (ms), payload size. */
-  push(extSeq: number, rtpTimestamp: number, arrivalMs: number, size: number): void {
+  /**
+   * One packet: extended sequence number, RTP timestamp (uint32), arrival (ms), payload size.
+   * `inJitter` false leaves a retransmitted packet out of the jitter estimate (as libwebrtc does).
+   */
+  push(extSeq: number, rtpTimestamp: number, arrivalMs: number, size: number, inJitter = true): void {
     // Duplicate detection over a 4096-packet window (the seq-indexed bit is cleared as seqs advance).
     const slot = extSeq & 4095;
     if (this.firstExt >= 0 && extSeq <= this.maxExt && this.maxExt - extSeq < 4096 && this.seen[slot] === 1) {
@@ -40,6 +43,7 @@ export class ReceiveStats {
     this.seen[slot] = 1;
     this.received++;
     this.bytes += size;
+    if (!inJitter) return;
     // Interarrival jitter in timestamp units; transit uses arrival in the same units (RFC 3550 A.8).
     const transit = (arrivalMs * this.clockRate) / 1000 - rtpTimestamp;
     if (!Number.isNaN(this.lastTransit)) {

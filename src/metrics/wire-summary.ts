@@ -13,7 +13,23 @@ import type { Point, Tags } from "./sample.js";
 
 export type WireFrame = FrameTimes & SwitchFrame & PlayoutFrame & { bytes: number };
 export type WireAudioPacket = PacketTimes & { extSeq: number; rtpTimestamp: number };
-export type WireStreamStats = { packetsReceived: number; packetsExpected: number; packetsLost: number; lossFraction: number; jitterMs: number; duplicates: number };
+/**
+ * Receive counters of one stream. `lossFraction` is the residual loss after any repair (RFC 3550
+ * counting); `lossBeforeRepair` the share of packets whose first transmission never arrived (what
+ * the network lost), present when the student repairs with NACK.
+ */
+export type WireStreamStats = {
+  packetsReceived: number;
+  packetsExpected: number;
+  packetsLost: number;
+  lossFraction: number;
+  jitterMs: number;
+  duplicates: number;
+  lossBeforeRepair?: number;
+  repaired?: number;
+  nacksSent?: number;
+  repairRttMs?: number;
+};
 
 /** Audio playout delay rule for the concealment estimate: p95 of audio transit + one frame, ≥ 20 ms. */
 export function audioPlayoutDelayMs(latency: Summary): number {

@@ -217,7 +217,12 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       frames: a.frames,
       audio: a.audio,
       senderReports: a.senderReports,
-      video: streamStats(a.videoStats),
+      video: {
+        ...streamStats(a.videoStats),
+        ...(a.nack && a.videoStats.packetsExpected > 0
+          ? { lossBeforeRepair: a.nack.missing / a.videoStats.packetsExpected, repaired: a.nack.recovered, nacksSent: a.nack.nacksSent, repairRttMs: a.nack.repairRttMs }
+          : {}),
+      },
       audioStats: streamStats(a.audioStats),
       fps: media.fps,
       sentFrameCaptureUnixMs: sent.map((f) => f.captureUnixMs),
@@ -239,7 +244,8 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     latency_ms: results.flatMap((r) => r.agent.frames.filter((f) => f.captureUnixMs !== undefined).map((f) => f.completeUnixMs - f.captureUnixMs!)),
     audio_latency_ms: results.flatMap((r) => r.agent.audio.filter((p) => p.captureUnixMs !== undefined).map((p) => p.arrivalUnixMs - p.captureUnixMs!)),
     switch_gap_ms: results.flatMap((r) => r.summary.switchGaps.map((g) => g.gapMs)),
-    loss: results.map((r) => r.summary.video.lossFraction),
+    loss: results.map((r) => r.summary.video.lossBeforeRepair ?? r.summary.video.lossFraction),
+    residual_loss: results.map((r) => r.summary.video.lossFraction),
     frames_received_ratio: results.map((r) => r.summary.framesReceivedRatio),
     join_ms: results.flatMap((r) => (r.summary.joinMs === undefined ? [] : [r.summary.joinMs])),
     lipsync_ms: results.flatMap((r) => (r.summary.avSync ? [r.summary.avSync.offsetMs] : [])),

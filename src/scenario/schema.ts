@@ -75,6 +75,7 @@ export const BUDGET_METRICS = [
   "audio_latency_ms",
   "switch_gap_ms",
   "loss",
+  "residual_loss",
   "frames_received_ratio",
   "join_ms",
   "lipsync_ms",

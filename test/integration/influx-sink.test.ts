@@ -11,7 +11,7 @@ import { parseInfluxTarget } from "../../src/metrics/influx-target.js";
 import { freeLoopbackPort, generateInfluxdConfig } from "../../src/metrics/influxd-local.js";
 import { toLine } from "../../src/metrics/line-protocol.js";
 import type { Point } from "../../src/metrics/sample.js";
-import { influxd, influxdSkipReason, startTestInfluxd, type TestInfluxd } from "../helpers/influxd.js";
+import { influxd, startTestInfluxd, type TestInfluxd } from "../helpers/influxd.js";
 
 const MEASUREMENTS = ["net", "video", "audio"] as const;
 
@@ -58,7 +58,6 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "proctor-influx-run-"));
 }
 
-if (influxdSkipReason !== undefined) console.log(`influx-sink integration tests skipped: ${influxdSkipReason}`);
 
 describe.skipIf(!influxd.ok)("InfluxSink → real influxd 1.x", () => {
   let db: TestInfluxd;
