@@ -14,13 +14,13 @@ import { perCore } from "./fanout.mjs";
 
 export const DENSITY_TARGET_PER_CORE = 120;
 
-export async function runDensity({ generated, fps, ns, warmMs, windowMs, profileDir, log }) {
+export async function runDensity({ generated, fps, ns, warmMs, windowMs, profileDir, log, budget }) {
   const rows = [];
   for (const [i, n] of ns.entries()) {
     const order = i % 2 === 0 ? ["light", "bare"] : ["bare", "light"];
     for (const receivers of order) {
       log(`density: ${receivers} students, ${n} in one process`);
-      rows.push(await measureClass({ label: `density-${receivers}-${n}`, teacher: "proctor", receivers, n, generated, fps, warmMs, windowMs, profileDir, log }));
+      rows.push(await measureClass({ label: `density-${receivers}-${n}`, teacher: "proctor", receivers, n, generated, fps, warmMs, windowMs, profileDir, log }, budget));
     }
   }
   rows.sort((a, b) => a.n - b.n || (a.receivers === "light" ? -1 : 1));

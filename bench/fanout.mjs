@@ -14,14 +14,14 @@ import { measureClass } from "./lib/class-run.mjs";
 export const FANOUT_TARGET_PER_CORE = 250;
 const RECEIVERS_PER_PROCESS = 60;
 
-export async function runFanout({ generated, fps, ns, warmMs, windowMs, profileDir, log }) {
+export async function runFanout({ generated, fps, ns, warmMs, windowMs, profileDir, log, budget }) {
   const rows = [];
   for (const [i, n] of ns.entries()) {
     const order = i % 2 === 0 ? ["proctor", "bare"] : ["bare", "proctor"]; // alternate, so drift in machine load hits both
     for (const teacher of order) {
       log(`fanout: ${teacher} teacher, ${n} students`);
       rows.push(
-        await measureClass({ label: `fanout-${teacher}-${n}`, teacher, receivers: "probe", n, perProcess: RECEIVERS_PER_PROCESS, generated, fps, warmMs, windowMs, profileDir, log }),
+        await measureClass({ label: `fanout-${teacher}-${n}`, teacher, receivers: "probe", n, perProcess: RECEIVERS_PER_PROCESS, generated, fps, warmMs, windowMs, profileDir, log }, budget),
       );
     }
   }
@@ -45,11 +45,34 @@ export async function runFanout({ generated, fps, ns, warmMs, windowMs, profileD
   };
 }
 
-/** N / CPU fraction at the largest N whose row is ok (all joined, 30 fps, 0 loss). */
+/**
+ * The per-core figure: N / CPU fraction at the largest N whose row is ok (all joined, 30 fps,
+ * 0 loss) — fixed costs included. Also the marginal cost: least-squares slope of CPU over N across
+ * the ok rows (needs two), i.e. what one more student costs once the fixed part is paid.
+ */
 export function perCore(rows, cpuOf) {
   const ok = rows.filter((r) => r.ok).sort((a, b) => b.n - a.n);
+  const largestTestedN = Math.max(...rows.map((r) => r.n));
   const best = ok[0];
-  if (!best) return { n: null, cpu: null, perStudentPct: null, perCore: null, note: "no N held 30 fps with 0 loss" };
+  if (!best) return { n: null, cpu: null, perStudentPct: null, perCore: null, marginal: null, largestTestedN, note: "no N held 30 fps with 0 loss" };
   const cpu = cpuOf(best);
-  return { n: best.n, cpu, perStudentPct: (100 * cpu) / best.n, perCore: best.n / cpu, largestTestedN: Math.max(...rows.map((r) => r.n)) };
+  return { n: best.n, cpu, perStudentPct: (100 * cpu) / best.n, perCore: best.n / cpu, marginal: fit(ok, cpuOf), largestTestedN };
+}
+
+function fit(rows, cpuOf) {
+  const ns = [...new Set(rows.map((r) => r.n))];
+  if (ns.length < 2) return null;
+  const xs = rows.map((r) => r.n);
+  const ys = rows.map(cpuOf);
+  const mx = xs.reduce((s, v) => s + v, 0) / xs.length;
+  const my = ys.reduce((s, v) => s + v, 0) / ys.length;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+  }
+  const slope = sxy / sxx;
+  const fixed = my - slope * mx;
+  return { perStudentPct: 100 * slope, fixedPct: 100 * fixed, perCore: slope > 0 ? 1 / slope : null, fromN: ns.sort((a, b) => a - b) };
 }

@@ -25,8 +25,9 @@ export function machineSample() {
     const f = line.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal (guest* are already inside user/nice)
     const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const irq = (f[5] ?? 0) + (f[6] ?? 0);
     const total = f.slice(0, 8).reduce((s, v) => s + (Number.isFinite(v) ? v : 0), 0);
-    return { idle, total };
+    return { idle, irq, total };
   } catch {
     return null;
   }
@@ -36,6 +37,15 @@ export function machineSample() {
 export function machineBusyBetween(a, b) {
   if (!a || !b || b.total <= a.total) return null;
   return 1 - (b.idle - a.idle) / (b.total - a.total);
+}
+
+/**
+ * Of that, the fraction spent in hard/soft interrupts: on loopback most of it is the kernel moving
+ * the bench's own UDP packets (not charged to any process's cpuUsage), so it is reported apart.
+ */
+export function machineIrqBetween(a, b) {
+  if (!a || !b || b.total <= a.total) return null;
+  return (b.irq - a.irq) / (b.total - a.total);
 }
 
 /**

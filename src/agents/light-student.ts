@@ -30,6 +30,8 @@ export type FrameObservation = {
   pictureId?: number;
   packets: number;
   bytes: number;
+  /** Completed only thanks to a retransmitted (NACKed) packet. */
+  repaired: boolean;
 };
 
 export type AudioObservation = {
@@ -74,6 +76,8 @@ export class LightStudent {
   readonly nack: NackGenerator | null;
   private nackTimer: NodeJS.Timeout | null = null;
   private videoSsrc = -1;
+  /** Per 16-bit sequence number: 1 when that packet arrived as a repair (reset when the slot is reused). */
+  private readonly repairedSeq = new Uint8Array(65536);
 
   constructor(private readonly opts: LightStudentOptions) {
     this.assembler = new FrameAssembler({
@@ -175,7 +179,10 @@ export class LightStudent {
     const extSeq = this.videoSeq.unwrap(h.sequenceNumber);
     this.videoSsrc = h.ssrc;
     const repaired = this.nack?.onPacket(extSeq, now) ?? false;
+    this.repairedSeq[h.sequenceNumber] = repaired ? 1 : 0;
     this.videoStats.push(extSeq, h.timestamp, now, rtp.payload.length, !repaired);
+    // Ask at once when a packet reveals a gap beyond the reorder window (the timer covers the rest).
+    if (this.nack && this.nack.pendingCount > 0) this.sendNacks();
     this.assembler.push({
       seq: h.sequenceNumber,
       timestamp: h.timestamp,
@@ -230,7 +237,15 @@ export class LightStudent {
       pictureId: f.pictureId,
       packets: f.packets,
       bytes: f.bytes,
+      repaired: this.anyRepaired(f.firstSeq, f.lastSeq),
     });
+  }
+
+  private anyRepaired(firstSeq: number, lastSeq: number): boolean {
+    for (let s = firstSeq; ; s = (s + 1) & 0xffff) {
+      if (this.repairedSeq[s] === 1) return true;
+      if (s === lastSeq) return false;
+    }
   }
 }
 

@@ -23,7 +23,8 @@
 //     libwebrtc estimates jitter with a Kalman filter over frame size and delay variation; mean + 2σ
 //     of the delay above the fastest frame is a simpler, documented stand-in (≈ 97.7 % of a normal
 //     delay distribution arrives in time). Decode time and libwebrtc's 10 ms render delay are not
-//     modelled (add them through minPlayoutMs if wanted).
+//     modelled (add them through minPlayoutMs if wanted). Frames that needed a retransmitted packet
+//     (`repaired`) are left out of the window, as libwebrtc's estimator leaves them out.
 //
 // (c) Presentation. A decodable frame is ready at max(completeMs, renderMs); it is presented at
 //     max(ready, previous presentation) — the decoder runs in RTP order. A frame is *late* (not
@@ -49,6 +50,8 @@ export type PlayoutFrame = {
   lastSeq?: number;
   /** VP8 15-bit PictureID. */
   pictureId?: number;
+  /** The frame needed a retransmitted (NACKed) packet: kept out of the jitter estimate, as libwebrtc does. */
+  repaired?: boolean;
 };
 
 export type PresentedFrame = {
@@ -132,24 +135,29 @@ export function emulatePlayout(frames: readonly PlayoutFrame[], opts: PlayoutOpt
     if (Number.isNaN(ref)) ref = transit;
     const x = transit - ref;
     transitOf.push(x);
-    if (wCount === windowFrames) {
-      const old = transits[wNext]!;
-      sum -= old;
-      sumSq -= old * old;
-    } else wCount++;
-    transits[wNext] = x;
-    wNext = (wNext + 1) % windowFrames;
-    sum += x;
-    sumSq += x * x;
-    // Sliding-window minimum over the last `windowFrames` indices.
-    while (minDeque.length > dequeHead && transitOf[minDeque[minDeque.length - 1]!]! >= x) minDeque.pop();
-    minDeque.push(idx);
-    while (minDeque[dequeHead]! <= idx - windowFrames) dequeHead++;
+    // A repaired frame's delay is the repair, not network jitter: it does not move the target
+    // (libwebrtc's jitter estimator skips frames with retransmitted packets the same way).
+    const inWindow = !f.repaired || wCount === 0;
+    if (inWindow) {
+      if (wCount === windowFrames) {
+        const old = transits[wNext]!;
+        sum -= old;
+        sumSq -= old * old;
+      } else wCount++;
+      transits[wNext] = x;
+      wNext = (wNext + 1) % windowFrames;
+      sum += x;
+      sumSq += x * x;
+      // Sliding-window minimum over the last `windowFrames` indices.
+      while (minDeque.length > dequeHead && transitOf[minDeque[minDeque.length - 1]!]! >= x) minDeque.pop();
+      minDeque.push(idx);
+    }
+    while (dequeHead < minDeque.length && minDeque[dequeHead]! <= idx - windowFrames) dequeHead++;
     if (dequeHead > 1024 && dequeHead * 2 > minDeque.length) {
       minDeque.splice(0, dequeHead);
       dequeHead = 0;
     }
-    const base = transitOf[minDeque[dequeHead]!]!;
+    const base = dequeHead < minDeque.length ? transitOf[minDeque[dequeHead]!]! : x;
     const mean = sum / wCount;
     const sigma = Math.sqrt(Math.max(0, sumSq / wCount - mean * mean));
     const target = Math.max(minPlayoutMs, mean + k * sigma - base);

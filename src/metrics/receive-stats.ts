@@ -15,6 +15,8 @@ export class ReceiveStats {
   private jitterUnits = 0;
   private lastTransit = NaN;
   private readonly seen = new Uint8Array(4096);
+  private jitterSum = 0;
+  private jitterUpdates = 0;
   duplicates = 0;
   bytes = 0;
 
@@ -52,6 +54,8 @@ export class ReceiveStats {
       if (d > 2 ** 31) d -= 2 ** 32;
       else if (d < -(2 ** 31)) d += 2 ** 32;
       this.jitterUnits += (Math.abs(d) - this.jitterUnits) / 16;
+      this.jitterSum += this.jitterUnits;
+      this.jitterUpdates++;
     }
     this.lastTransit = transit;
   }
@@ -76,5 +80,10 @@ export class ReceiveStats {
 
   get jitterMs(): number {
     return (this.jitterUnits / this.clockRate) * 1000;
+  }
+
+  /** Mean of the running jitter estimate over every update (steadier than its last value), ms. */
+  get jitterMeanMs(): number {
+    return this.jitterUpdates === 0 ? 0 : (this.jitterSum / this.jitterUpdates / this.clockRate) * 1000;
   }
 }

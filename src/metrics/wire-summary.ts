@@ -24,6 +24,8 @@ export type WireStreamStats = {
   packetsLost: number;
   lossFraction: number;
   jitterMs: number;
+  /** Time-average of the running RFC 3550 estimate. */
+  jitterMeanMs?: number;
   duplicates: number;
   lossBeforeRepair?: number;
   repaired?: number;

@@ -117,12 +117,18 @@ export class RelayBackend {
    * Run a profile on a link's relay from now on (creating the relay if needed); every applied
    * step is reported through `onEvent`. Replaces a profile already running on that link.
    */
-  async applyProfile(room: string, student: string, profile: LinkProfile, onEvent?: (e: TimelineEvent) => void): Promise<{ stop(): void }> {
+  async applyProfile(
+    room: string,
+    student: string,
+    profile: LinkProfile,
+    onEvent?: (e: TimelineEvent) => void,
+    originMs?: number,
+  ): Promise<{ stop(): void }> {
     const relay = await this.relayFor(room, student);
     const key = linkKey(room, student);
     this.timelines.get(key)?.stop();
     const clock = this.opts.clock ?? systemClock;
-    const handle = driveTimeline(new LinkTimeline(profile, relay, onEvent), clock);
+    const handle = driveTimeline(new LinkTimeline(profile, relay, onEvent), clock, undefined, originMs);
     this.timelines.set(key, handle);
     return handle;
   }

@@ -88,8 +88,8 @@ const nodeTimers: Timers = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
-/** Start `timeline` now and keep applying steps on time until done or stopped. */
-export function driveTimeline(timeline: LinkTimeline, clock: Clock, timers: Timers = nodeTimers): { stop(): void } {
+/** Start `timeline` (origin `originMs`, default now) and keep applying steps on time until done or stopped. */
+export function driveTimeline(timeline: LinkTimeline, clock: Clock, timers: Timers = nodeTimers, originMs?: number): { stop(): void } {
   let handle: unknown = null;
   let stopped = false;
   const arm = (): void => {
@@ -103,7 +103,8 @@ export function driveTimeline(timeline: LinkTimeline, clock: Clock, timers: Time
     timeline.advanceTo(clock.nowMs());
     arm();
   };
-  timeline.start(clock.nowMs());
+  timeline.start(originMs ?? clock.nowMs());
+  timeline.advanceTo(clock.nowMs());
   arm();
   return {
     stop(): void {

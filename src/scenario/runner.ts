@@ -39,8 +39,8 @@ export type RunOptions = {
     /** Called once the lesson has started, with the room programs (e.g. to force a switch). */
     onLessonStarted?: (ctx: { programs: Map<string, MediaProgram>; library: ClipLibrary }) => void | Promise<void>;
   };
-  /** Calibration: sender reports claim audio captured this many ms later than it was. */
-  audioTimestampSkewMs?: number;
+  /** Calibration: sender reports claim audio captured this many ms later than it was (per room id, or all rooms). */
+  audioTimestampSkewMs?: number | Record<string, number>;
 };
 
 export type RunResult = {
@@ -118,7 +118,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
         fps: media.fps,
         clock,
         random: childRandom(scenario.seed, `program:${room.id}`),
-        audioTimestampSkewMs: opts.audioTimestampSkewMs,
+        audioTimestampSkewMs: typeof opts.audioTimestampSkewMs === "number" ? opts.audioTimestampSkewMs : opts.audioTimestampSkewMs?.[room.id],
         onFrameSent: (f) => {
           log.push({ captureUnixMs: clock.toUnixMs(f.captureMs), clipId: f.clipId, frameIndex: f.frameIndex, rtpTimestamp: f.rtpTimestamp });
           if (f.frameIndex === 0) event("clip_start", { room: room.id }, { clip_id: f.clipId }, clock.toUnixMs(f.captureMs));
@@ -130,7 +130,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
         for (let i = 0; i < g.count; i++) {
           const name = g.count === 1 ? g.group : `${g.group}-${i + 1}`;
           const profile = profiles.get(groupKey(room.id, g.group));
-          students.push({ room: room.id, group: g.group, profile, agent: new LightStudent({ serverUrl: server.url, room: room.id, student: name, clock }) });
+          students.push({ room: room.id, group: g.group, profile, agent: new LightStudent({ serverUrl: server.url, room: room.id, student: name, clock, nack: g.nack }) });
         }
       }
     }
@@ -165,7 +165,9 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       log(`room ${roomId}: lesson started (${scenario.lesson.clips.map((c) => c.name).join(" → ")})`);
     }
     for (const s of students) {
-      if (s.profile) timelines.push(await relays.applyProfile(s.room, s.agent.name, s.profile, netemEvent(s.room, s.agent.name, s.profile.name)));
+      // Step times count from the room's media clock origin exactly (frame tick 0).
+      const origin = programs.get(s.room)?.startedAtMs;
+      if (s.profile) timelines.push(await relays.applyProfile(s.room, s.agent.name, s.profile, netemEvent(s.room, s.agent.name, s.profile.name), origin));
     }
     await opts.hooks?.onLessonStarted?.({ programs, library });
     const lessonStart = clock.nowMs();
@@ -293,6 +295,7 @@ function streamStats(s: LightStudent["videoStats"]): WireSummary["video"] {
     packetsLost: s.packetsLost,
     lossFraction: s.lossFraction,
     jitterMs: s.jitterMs,
+    jitterMeanMs: s.jitterMeanMs,
     duplicates: s.duplicates,
   };
 }

@@ -44,6 +44,8 @@ export const StudentGroup = z.strictObject({
   count: z.number().int().min(1).max(1000),
   agent: z.literal("werift"),
   netem: NetemRef.optional(),
+  /** Repair video loss with RTCP NACK (default true). */
+  nack: z.boolean().default(true),
 });
 
 export const Room = z.strictObject({

@@ -6,13 +6,16 @@
 //   answerer ──▶ offererPort  ──(drop? lossToOfferer)──▶ offerer   (sent from answererPort)
 //   offerer  ──▶ answererPort ──(drop? lossToAnswerer)─▶ answerer  (sent from offererPort)
 //
+// A `drop` rule can replace the random loss (e.g. "lose the first server Finished"), and `trace`
+// records each STUN / DTLS handshake datagram with its fate, for diagnosing a slow join.
+//
 // It also counts DTLS handshake datagrams (RFC 7983 demux: first byte 20..63; content types
 // change_cipher_spec 20 / alert 21 / handshake 22) and how many of them repeat an earlier datagram
 // byte for byte: werift resends a flight's exact buffers, so a repeat is a retransmission (counted
 // on the wire, before the drop decision, so lost retransmissions count too).
 import dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
-import { seededRandom, type Random } from "../../src/random.js";
+import { childRandom, type Random } from "../../src/random.js";
 import { mapCandidates } from "../../src/webrtc/sdp.js";
 
 export type LossyUdpProxyOptions = {
@@ -21,8 +24,10 @@ export type LossyUdpProxyOptions = {
   /** Drop probability 0..1 for datagrams the offerer sends to the answerer. */
   lossToAnswerer: number;
   seed: number;
-  /** When given, one line per DTLS handshake datagram (time, direction, record types, fate). */
+  /** When given, one line per STUN / DTLS handshake datagram (time, direction, types, fate). */
   trace?: string[];
+  /** When given, decides for each datagram instead of the random loss (true = drop). */
+  drop?: (direction: "toOfferer" | "toAnswerer", msg: Buffer) => boolean;
 };
 
 export type DirectionStats = {
@@ -42,8 +47,9 @@ class Direction {
   readonly stats: DirectionStats = { forwarded: 0, dropped: 0, dtlsHandshake: 0, dtlsRetransmits: 0 };
   private readonly seen = new Set<string>();
   constructor(
-    private readonly name: string,
+    private readonly name: "toOfferer" | "toAnswerer",
     private readonly loss: number,
+    private readonly rule: LossyUdpProxyOptions["drop"],
     private readonly random: Random,
     private readonly out: dgram.Socket,
     private readonly trace: string[] | undefined,
@@ -52,16 +58,19 @@ class Direction {
 
   pass(msg: Buffer, to: Endpoint | null): void {
     const first = msg[0] ?? 0;
-    if (first >= 20 && first <= 22) {
+    const dtlsHandshake = first >= 20 && first <= 22;
+    if (dtlsHandshake) {
       this.stats.dtlsHandshake++;
       const key = msg.toString("base64");
       if (this.seen.has(key)) this.stats.dtlsRetransmits++;
       else this.seen.add(key);
     }
     if (!to) return;
-    const drop = this.loss > 0 && this.random() < this.loss;
-    if (this.trace && first <= 3) this.trace.push(`${(Date.now() - this.t0).toString().padStart(5)} ms ${this.name} stun 0x${msg.readUInt16BE(0).toString(16)}${drop ? " DROPPED" : ""}`);
-    if (this.trace && first >= 20 && first <= 22) this.trace.push(`${(Date.now() - this.t0).toString().padStart(5)} ms ${this.name} ${describeRecords(msg)}${drop ? " DROPPED" : ""}`);
+    const drop = this.rule ? this.rule(this.name, msg) : this.loss > 0 && this.random() < this.loss;
+    if (this.trace && (first <= 3 || dtlsHandshake)) {
+      const what = first <= 3 ? `stun 0x${msg.readUInt16BE(0).toString(16)}` : describeRecords(msg);
+      this.trace.push(`${String(Date.now() - this.t0).padStart(5)} ms ${this.name.padEnd(10)} ${what}${drop ? " DROPPED" : ""}`);
+    }
     if (drop) {
       this.stats.dropped++;
       return;
@@ -71,18 +80,39 @@ class Direction {
   }
 }
 
-/** "hs:1 ccs hs(e1)" — record content types, handshake msg_type when in the clear (RFC 6347 §4.1/§4.2.2). */
-function describeRecords(msg: Buffer): string {
-  const parts: string[] = [];
+export type DtlsRecordInfo = {
+  /** 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data. */
+  contentType: number;
+  epoch: number;
+  /** Handshake msg_type (1 ClientHello, 3 HelloVerifyRequest, 2 ServerHello, 11 Certificate,
+   * 12 ServerKeyExchange, 13 CertificateRequest, 14 ServerHelloDone, 15 CertificateVerify,
+   * 16 ClientKeyExchange) when the record is a plaintext handshake; null otherwise (e.g. Finished
+   * is encrypted under epoch 1). */
+  handshakeType: number | null;
+};
+
+/** The DTLS records in one datagram (RFC 6347 §4.1 record header: 13 bytes). */
+export function dtlsRecords(msg: Buffer): DtlsRecordInfo[] {
+  const out: DtlsRecordInfo[] = [];
   for (let at = 0; at + 13 <= msg.length; ) {
-    const type = msg[at]!;
+    const contentType = msg[at]!;
     const epoch = msg.readUInt16BE(at + 3);
     const length = msg.readUInt16BE(at + 11);
-    const name = type === 20 ? "ccs" : type === 21 ? "alert" : type === 22 ? "hs" : `t${type}`;
-    parts.push(type === 22 && epoch === 0 && at + 13 < msg.length ? `${name}:${msg[at + 13]}` : `${name}(e${epoch})`);
+    const plainHandshake = contentType === 22 && epoch === 0 && at + 13 < msg.length;
+    out.push({ contentType, epoch, handshakeType: plainHandshake ? msg[at + 13]! : null });
     at += 13 + length;
   }
-  return parts.join(" ");
+  return out;
+}
+
+/** "hs:1", "ccs(e0)", "hs(e1)" per record, for traces. */
+function describeRecords(msg: Buffer): string {
+  return dtlsRecords(msg)
+    .map((r) => {
+      const name = r.contentType === 20 ? "ccs" : r.contentType === 21 ? "alert" : r.contentType === 22 ? "hs" : `t${r.contentType}`;
+      return r.handshakeType !== null ? `${name}:${r.handshakeType}` : `${name}(e${r.epoch})`;
+    })
+    .join(" ");
 }
 
 export class LossyUdpProxy {
@@ -96,10 +126,10 @@ export class LossyUdpProxy {
     private readonly answererSide: dgram.Socket,
     options: LossyUdpProxyOptions,
   ) {
-    const random = seededRandom(options.seed);
+    const random = childRandom(options.seed, "lossy-udp-proxy");
     const t0 = Date.now();
-    this.toOfferer = new Direction("→offerer ", options.lossToOfferer, random, answererSide, options.trace, t0);
-    this.toAnswerer = new Direction("→answerer", options.lossToAnswerer, random, offererSide, options.trace, t0);
+    this.toOfferer = new Direction("toOfferer", options.lossToOfferer, options.drop, random, answererSide, options.trace, t0);
+    this.toAnswerer = new Direction("toAnswerer", options.lossToAnswerer, options.drop, random, offererSide, options.trace, t0);
     offererSide.on("message", (msg, rinfo) => {
       this.answerer ??= { address: rinfo.address, port: rinfo.port };
       this.toOfferer.pass(msg, this.offerer);

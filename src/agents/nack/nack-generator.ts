@@ -11,6 +11,8 @@
 export type NackOptions = {
   /** Wait this long after a gap is seen before the first NACK (reordering tolerance). Default 5 ms. */
   reorderWindowMs?: number;
+  /** …unless this many newer packets have already arrived (then ask at once). Default 2. */
+  reorderWindowPackets?: number;
   /** Lower bound of the retry interval. Default 20 ms. */
   minRetryMs?: number;
   /** Stop asking after this many requests for one packet. Default 10. */
@@ -37,7 +39,7 @@ export class NackGenerator {
   private readonly o: Required<NackOptions>;
 
   constructor(opts: NackOptions = {}) {
-    this.o = { reorderWindowMs: 5, minRetryMs: 20, maxRetries: 10, giveUpMs: 1000, maxPending: 1024, ...opts };
+    this.o = { reorderWindowMs: 5, reorderWindowPackets: 2, minRetryMs: 20, maxRetries: 10, giveUpMs: 1000, maxPending: 1024, ...opts };
   }
 
   /** Smoothed repair round trip (NACK sent → packet arrived), ms. */
@@ -89,7 +91,7 @@ export class NackGenerator {
         this.unrecovered++;
         continue;
       }
-      if (nowMs - p.firstMissMs < this.o.reorderWindowMs) continue;
+      if (p.sent === 0 && nowMs - p.firstMissMs < this.o.reorderWindowMs && this.maxExt - seq <= this.o.reorderWindowPackets) continue;
       if (nowMs - p.lastSentMs < retryMs) continue;
       p.lastSentMs = nowMs;
       p.sent++;
