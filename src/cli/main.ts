@@ -4,6 +4,8 @@
 import { parseArgs } from "node:util";
 import { loadScenario, ScenarioError } from "../scenario/loader.js";
 import { runScenario } from "../scenario/runner.js";
+import { resolveInfluxTarget, InfluxTargetError } from "../metrics/influx-target.js";
+import { influxCommand } from "../metrics/influxd-local.js";
 import { formatSummary } from "./summary.js";
 
 const HELP = `proctor — test harness and quality analytics for real-time (WebRTC) classrooms
@@ -11,22 +13,38 @@ const HELP = `proctor — test harness and quality analytics for real-time (WebR
 usage: proctor <command> [options]
 
 commands:
-  run <scenario.yaml>      run a class: AI-teacher streamer, room server and students on loopback,
-                           then write reports/<run-id>/{report.json,metrics.lp} and judge budgets
-  validate <scenario.yaml> check a scenario file and print what it would run
+  run <scenario.yaml>        run a class on loopback: AI-teacher streamer, room server, students,
+                             netem relays; write reports/<run-id>/{report.json,metrics.lp}; judge budgets
+  validate <scenario.yaml>   check a scenario (and the netem profiles it names) without running it
+  influx up|down|status      run a local InfluxDB 1.x (Debian's influxd) on a loopback port
+  help [command]             this text, or a command's
 
-options:
-  --out <dir>              reports folder (default ./reports)
-  --quiet                  only the summary, no progress lines
-  -h, --help               this help
+run options:
+  --out <dir>                reports folder (default ./reports)
+  --influx <url>             also write to InfluxDB, live (or set PROCTOR_INFLUX_URL), e.g.
+                               http://127.0.0.1:8086/?db=proctor                    (1.x)
+                               http://host:8086/?org=acme&bucket=proctor&token=…     (2.x)
+                               influx3://host:8181/?db=proctor&token=…               (3.x)
+  --quiet                    only the summary, no progress lines
+
+influx options:
+  --dir <dir>                where the local server keeps data, config, pid (default .proctor/influxdb)
+  --port <n>                 HTTP port (default: a free one)
 
 examples:
   proctor run scenarios/smoke.yaml
-  proctor run scenarios/smoke.yaml --out /tmp/reports --quiet
-  proctor validate scenarios/smoke.yaml
+  proctor influx up && proctor run scenarios/smoke.yaml --influx http://127.0.0.1:8086/?db=proctor
+  proctor validate scenarios/*.yaml
 
-exit codes: 0 all budgets hold, 1 a budget failed, 2 the run broke (bad input or crash)
+exit codes: 0 all budgets hold, 1 a budget failed, 2 the run broke (bad input, crash, interrupted)
 `;
+
+const COMMANDS = ["run", "validate", "influx", "help"] as const;
+
+function fail(msg: string): number {
+  process.stderr.write(`proctor: ${msg}\n`);
+  return 2;
+}
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -36,47 +54,86 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         out: { type: "string" },
+        influx: { type: "string" },
+        dir: { type: "string" },
+        port: { type: "string" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
   } catch (e) {
-    process.stderr.write(`proctor: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
+    return fail(`${(e as Error).message}\nrun "proctor --help" for usage`);
   }
   const { values, positionals } = parsed;
-  const [command, file, ...extra] = positionals;
-  if (values.help || !command) {
+  const [command, ...args] = positionals;
+  if (values.help || command === "help" || !command) {
     process.stdout.write(HELP);
     return command || values.help ? 0 : 2;
   }
-  if (command !== "run" && command !== "validate") {
-    process.stderr.write(`proctor: unknown command "${command}" (known: run, validate)\n`);
-    return 2;
+  if (!(COMMANDS as readonly string[]).includes(command)) return fail(`unknown command "${command}" (known: ${COMMANDS.join(", ")})`);
+
+  if (command === "influx") {
+    const sub = args[0];
+    if (sub !== "up" && sub !== "down" && sub !== "status") return fail(`influx: expected up, down or status, got ${sub === undefined ? "nothing" : `"${sub}"`}`);
+    let port: number | undefined;
+    if (values.port !== undefined) {
+      port = Number(values.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) return fail(`--port: expected a TCP port 1–65535, got "${values.port}"`);
+    }
+    try {
+      process.stdout.write(`${await influxCommand(sub, { dir: values.dir, port })}\n`);
+      return 0;
+    } catch (e) {
+      return fail(`influx ${sub}: ${(e as Error).message}`);
+    }
   }
-  if (!file || extra.length > 0) {
-    process.stderr.write(`proctor ${command}: expected exactly one scenario file, got ${positionals.length - 1}\n`);
-    return 2;
+
+  if (command === "validate") {
+    if (args.length === 0) return fail("validate: expected one or more scenario files");
+    let bad = 0;
+    for (const file of args) {
+      try {
+        const s = await loadScenario(file);
+        const students = s.rooms.reduce((n, r) => n + r.students.reduce((m, g) => m + g.count, 0), 0);
+        process.stdout.write(
+          `${file}: ok — ${s.rooms.length} room(s), ${students} student(s), ${s.lesson.clips.length} clip(s), ${s.duration / 1000} s, ${s.profiles.size} netem profile(s), ${Object.keys(s.budgets).length} budget metric(s)\n`,
+        );
+      } catch (e) {
+        if (!(e instanceof ScenarioError)) throw e;
+        process.stderr.write(`${e.message}\n`);
+        bad++;
+      }
+    }
+    return bad > 0 ? 2 : 0;
+  }
+
+  // run
+  if (args.length !== 1) return fail(`run: expected exactly one scenario file, got ${args.length}`);
+  const file = args[0]!;
+  let influx;
+  try {
+    influx = resolveInfluxTarget(values.influx) ?? undefined;
+  } catch (e) {
+    if (e instanceof InfluxTargetError) return fail(e.message);
+    throw e;
   }
   let scenario;
   try {
     scenario = await loadScenario(file);
   } catch (e) {
-    if (e instanceof ScenarioError) {
-      process.stderr.write(`proctor: invalid scenario\n${e.message}\n`);
-      return 2;
-    }
+    if (e instanceof ScenarioError) return fail(`invalid scenario\n${e.message}`);
     throw e;
   }
-  const students = scenario.rooms.reduce((n, r) => n + r.students.reduce((m, g) => m + g.count, 0), 0);
-  if (command === "validate") {
-    process.stdout.write(
-      `${file}: ok — ${scenario.rooms.length} room(s), ${students} student(s), ${scenario.lesson.clips.length} clip(s), ${scenario.duration / 1000} s, ${Object.keys(scenario.budgets).length} budget metric(s)\n`,
-    );
-    return 0;
-  }
   const log = values.quiet ? undefined : (line: string) => process.stdout.write(`[proctor] ${line}\n`);
-  const result = await runScenario(scenario, { scenarioFile: file, reportsDir: values.out, log });
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(2); // second Ctrl-C: leave now
+    process.stderr.write("\nproctor: interrupted — finishing the report and flushing metrics (Ctrl-C again to quit now)\n");
+    abort.abort();
+  };
+  process.on("SIGINT", onSigint);
+  const result = await runScenario(scenario, { scenarioFile: file, reportsDir: values.out, log, influx, signal: abort.signal });
+  process.off("SIGINT", onSigint);
   process.stdout.write(`\n${formatSummary(result.report, result.runDir)}\n`);
   return result.exitCode;
 }

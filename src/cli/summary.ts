@@ -31,6 +31,9 @@ export function formatSummary(report: RunReport, runDir: string): string {
       lines.push(`  ${v.pass ? "PASS" : "FAIL"}  ${v.metric}: ${v.expression}  (measured ${fmt(v.measured, 3)})${v.note ? `  ${v.note}` : ""}`);
     }
   }
+  for (const [name, st] of Object.entries(report.sinks ?? {})) {
+    lines.push(`sink ${name}: ${Object.entries(st).filter(([, v]) => typeof v === "number").map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  }
   for (const e of report.errors) lines.push(`error: ${e}`);
   lines.push("", `status: ${report.status}`, `report: ${runDir}/report.json`, `metrics: ${runDir}/metrics.lp`);
   return lines.join("\n");

@@ -156,7 +156,8 @@ export function wireSamplesPerSecond(frames: readonly WireFrame[], snapshots: re
     const b = snapshots[i]!;
     const ev = b.videoExpected - a.videoExpected;
     const ea = b.audioExpected - a.audioExpected;
-    loss.set(Math.floor(b.unixMs / 1000), {
+    // A snapshot pair [a, b) taken just after second boundaries belongs to the second a starts in.
+    loss.set(Math.floor(a.unixMs / 1000), {
       loss: ev > 0 ? Math.max(0, ev - (b.videoReceived - a.videoReceived)) / ev : 0,
       audioLoss: ea > 0 ? Math.max(0, ea - (b.audioReceived - a.audioReceived)) / ea : 0,
       jitter: b.jitterMs,

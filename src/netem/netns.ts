@@ -143,14 +143,15 @@ export async function listHostDevices(): Promise<string[]> {
 const reserved = new Set<number>();
 
 async function allocateSubnet(): Promise<number> {
-  const used = new Set<number>(reserved);
+  const used = new Set<number>();
   const r = await runCommand(["ip", "-o", "-4", "addr", "show"]);
   for (const m of r.stdout.matchAll(/inet (10\.231\.\d+\.\d+)\//g)) {
     const i = subnetIndexOf(m[1]!);
     if (i !== null) used.add(i);
   }
   for (let i = 0; i < BLOCK_LINKS; i++) {
-    if (!used.has(i)) {
+    // `reserved` is read live: a concurrent call in this process may have taken one meanwhile.
+    if (!used.has(i) && !reserved.has(i)) {
       reserved.add(i);
       return i;
     }

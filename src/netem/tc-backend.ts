@@ -145,7 +145,7 @@ export class TcLink implements ParamsTarget {
 }
 
 export class TcBackend {
-  private readonly links = new Map<string, TcLink>();
+  private readonly links = new Map<string, Promise<TcLink>>();
   private readonly timelines = new Set<{ stop(): void }>();
   private readonly clock: Clock;
   private closed = false;
@@ -168,18 +168,22 @@ export class TcBackend {
   async prepare(room: string, student: string): Promise<TcLink> {
     if (this.closed) throw new Error("tc backend is closed");
     const key = `${room}/${student}`;
-    const existing = this.links.get(key);
-    if (existing) return existing;
-    const net = await createNamespaceLink();
-    const link: TcLink = new TcLink(
-      room,
-      student,
-      net,
-      (params) => assertTcUsable(this.probe, requirementsFor([params]), `these parameters for ${key}`),
-      (e) => this.opts.onError?.(e, link),
-    );
-    this.links.set(key, link);
-    return link;
+    let p = this.links.get(key);
+    if (!p) {
+      p = createNamespaceLink().then((net) => {
+        const link: TcLink = new TcLink(
+          room,
+          student,
+          net,
+          (params) => assertTcUsable(this.probe, requirementsFor([params]), `these parameters for ${key}`),
+          (e) => this.opts.onError?.(e, link),
+        );
+        return link;
+      });
+      this.links.set(key, p);
+      p.catch(() => this.links.delete(key));
+    }
+    return p;
   }
 
   /**
@@ -210,6 +214,6 @@ export class TcBackend {
     for (const t of [...this.timelines]) t.stop();
     const links = [...this.links.values()];
     this.links.clear();
-    await Promise.all(links.map((l) => l.close()));
+    await Promise.all(links.map((p) => p.then((l) => l.close(), () => {})));
   }
 }

@@ -16,6 +16,8 @@ export type RunReport = {
   students: StudentReport[];
   budgets: Verdict[];
   status: "passed" | "failed" | "broken";
+  /** Counters of sinks that keep them (e.g. influx: written, spooled, replayed, dropped). */
+  sinks?: Record<string, Readonly<Record<string, number | string | null>>>;
   errors: string[];
 };
 

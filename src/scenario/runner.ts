@@ -14,6 +14,10 @@ import { createRoomServer } from "../signaling/server.js";
 import { LightStudent } from "../agents/light-student.js";
 import { summarizeWire, wireSamplesPerSecond, type WireSummary, type CounterSnapshot } from "../metrics/wire-summary.js";
 import { LineProtocolFileSink } from "../metrics/file-sink.js";
+import { SinkFanout } from "../metrics/sink-fanout.js";
+import { InfluxSink } from "../metrics/influx-sink.js";
+import type { InfluxTarget } from "../metrics/influx-target.js";
+import type { Sink } from "../metrics/sample.js";
 import type { Point, Tags } from "../metrics/sample.js";
 import { evaluateBudgets } from "../report/evaluate.js";
 import { writeRunReport, REPORT_SCHEMA_VERSION, type RunReport, type StudentReport } from "../report/run-report.js";
@@ -39,6 +43,10 @@ export type RunOptions = {
     /** Called once the lesson has started, with the room programs (e.g. to force a switch). */
     onLessonStarted?: (ctx: { programs: Map<string, MediaProgram>; library: ClipLibrary }) => void | Promise<void>;
   };
+  /** Stop the lesson early (Ctrl-C): the run still writes its report and flushes its sinks. */
+  signal?: AbortSignal;
+  /** Also write every point to this InfluxDB (live, batched, spooled while it is away). */
+  influx?: InfluxTarget;
   /** Calibration: sender reports claim audio captured this many ms later than it was (per room id, or all rooms). */
   audioTimestampSkewMs?: number | Record<string, number>;
 };
@@ -65,7 +73,9 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const t0 = clock.nowMs();
   const errors: string[] = [];
   const baseTags: Tags = { run: runId, scenario: scenario.name };
-  const sink = new LineProtocolFileSink(join(runDir, "metrics.lp"));
+  const sinks: Sink[] = [new LineProtocolFileSink(join(runDir, "metrics.lp"))];
+  if (opts.influx) sinks.push(new InfluxSink(opts.influx, { dir: runDir, log: (m) => log(`influx: ${m}`) }));
+  const sink = new SinkFanout(sinks, log);
   const event = (name: string, tags: Tags, fields: Point["fields"], atUnixMs = clock.toUnixMs(clock.nowMs())): void =>
     sink.write([{ measurement: "event", tags: { ...baseTags, ...tags, kind: name }, fields, timeUnixMs: atUnixMs }]);
 
@@ -103,6 +113,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   let exitCode: 0 | 1 | 2 = 0;
   const snapshots = new Map<LightStudent, CounterSnapshot[]>();
   let sampler: NodeJS.Timeout | undefined;
+  let finalSamples: () => void = () => undefined;
 
   try {
     for (const room of scenario.rooms) {
@@ -171,7 +182,22 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     }
     await opts.hooks?.onLessonStarted?.({ programs, library });
     const lessonStart = clock.nowMs();
+    let lastProgress = lessonStart;
     const endAt = lessonStart + scenario.duration;
+    // Live samples: just after each wall-clock second, snapshot the receive counters and write one
+    // `wire` point per student for the second that just ended (so InfluxDB sees the class live).
+    const cursors = new Map<LightStudent, number>();
+    const emitSamples = (untilUnixMs: number): void => {
+      for (const s of students) {
+        const a = s.agent;
+        const from = cursors.get(a) ?? 0;
+        let to = from;
+        while (to < a.frames.length && a.frames[to]!.completeUnixMs < untilUnixMs) to++;
+        cursors.set(a, to);
+        const tags: Tags = { ...baseTags, room: s.room, student: a.name, agent: "werift", profile: s.profile?.name ?? "none" };
+        sink.write(wireSamplesPerSecond(a.frames.slice(from, to), snapshots.get(a) ?? [], tags));
+      }
+    };
     const takeSnapshots = (): void => {
       const unixMs = clock.toUnixMs(clock.nowMs());
       for (const s of students) {
@@ -187,20 +213,35 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
           jitterMs: a.videoStats.jitterMs,
         });
       }
+      emitSamples(Math.floor(unixMs / 1000) * 1000);
+    };
+    finalSamples = () => emitSamples(Infinity);
+    const armSampler = (): void => {
+      const unixMs = clock.toUnixMs(clock.nowMs());
+      sampler = setTimeout(() => {
+        takeSnapshots();
+        armSampler();
+      }, 1000 - (unixMs % 1000) + 5);
     };
     takeSnapshots();
-    sampler = setInterval(takeSnapshots, 1000);
-    while (clock.nowMs() < endAt) {
-      await sleep(Math.min(1000, endAt - clock.nowMs()));
+    armSampler();
+    while (clock.nowMs() < endAt && !opts.signal?.aborted) {
+      await sleep(Math.min(250, endAt - clock.nowMs()));
+      if (clock.nowMs() - lastProgress < 1000 && clock.nowMs() < endAt) continue;
+      lastProgress = clock.nowMs();
       const elapsed = (clock.nowMs() - lessonStart) / 1000;
       const frames = students.reduce((n, s) => n + s.agent.frames.length, 0);
       log(`t=${elapsed.toFixed(0)}s/${(scenario.duration / 1000).toFixed(0)}s frames received ${frames}`);
+    }
+    if (opts.signal?.aborted) {
+      errors.push(`interrupted after ${((clock.nowMs() - lessonStart) / 1000).toFixed(1)} s of ${scenario.duration / 1000} s`);
+      exitCode = 2;
     }
   } catch (e) {
     errors.push(`run broke: ${(e as Error).message}`);
     exitCode = 2;
   } finally {
-    if (sampler) clearInterval(sampler);
+    if (sampler) clearTimeout(sampler);
     for (const p of programs.values()) p.stop();
     await Promise.allSettled(students.map((s) => s.agent.leave()));
     for (const t of timelines) t.stop();
@@ -210,6 +251,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   }
 
   // 5. Metrics, samples, report, budgets.
+  finalSamples();
   const studentReports: StudentReport[] = [];
   const results: RunResult["students"] = [];
   for (const s of students) {
@@ -232,7 +274,6 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       joinMs: a.joinMs,
     });
     const tags: Tags = { ...baseTags, room: s.room, student: a.name, agent: "werift", profile: s.profile?.name ?? "none" };
-    sink.write(wireSamplesPerSecond(a.frames, snapshots.get(a) ?? [], tags));
     for (const f of summary.freezes.list) {
       sink.write([{ measurement: "event", tags: { ...tags, kind: "freeze" }, fields: { duration_ms: f.durationMs }, timeUnixMs: clock.toUnixMs(f.startMs) }]);
     }
@@ -278,8 +319,10 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     status: exitCode === 0 ? "passed" : exitCode === 1 ? "failed" : "broken",
     errors,
   };
-  await writeRunReport(join(runDir, "report.json"), report);
   await sink.close();
+  report.sinks = sink.statsBySink();
+  if (sink.failures.length > 0) report.errors.push(...sink.failures);
+  await writeRunReport(join(runDir, "report.json"), report);
   return { report, runDir, exitCode, students: results, sentFrames };
 }
 

@@ -3,6 +3,7 @@
 // on time, every generated command accepted by the real `tc`, and nothing left behind. Parts that
 // need sch_netem are skipped (with the probe's reason printed) on kernels without it.
 import { spawn, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/clock.js";
 import {
@@ -254,6 +255,12 @@ describe.skipIf(!canRun)("tc backend: namespaces, veth, rate shaping (real)", ()
     await sender(link, { from: link.studentAddress, to: link.hostAddress, port: up.port, pps: 200, durationMs: 100, size: 100 });
     expect((await down.arrivals).length).toBeGreaterThanOrEqual(19);
     expect((await up.arrivals).length).toBeGreaterThanOrEqual(19);
+
+    // Students prepared concurrently get their own /30s; the same student twice gets one link.
+    const [x, y, x2] = await Promise.all([backend.prepare("room-b", "x"), backend.prepare("room-b", "y"), backend.prepare("room-b", "x")]);
+    created.push(x.namespace, y.namespace);
+    expect(x2).toBe(x);
+    expect(new Set([link.net.subnetIndex, x.net.subnetIndex, y.net.subnetIndex]).size).toBe(3);
   });
 
   it.skipIf(!hasHtb)("down = host-end egress at 2 Mbit/s, up = namespace-end egress at 1 Mbit/s, each within 5 %", { timeout: 20_000 }, async () => {
@@ -373,7 +380,7 @@ describe.skipIf(!canRun)("tc backend: namespaces, veth, rate shaping (real)", ()
     try {
       const l2 = await strict.prepare("room-a", "needs-2");
       created.push(l2.namespace);
-      expect(() => strict.applyProfile(l2, loadProfile("loss-30"))).toThrow(/sch_netem, needed for loss[\s\S]*--netem relay/);
+      expect(() => strict.applyProfile(l2, loadProfile("loss-30"))).toThrow(/sch_netem qdisc, needed for loss[\s\S]*--netem relay/);
       expect(() => l2.setParams("down", params({ delayMs: 10 }))).toThrow(TcUnavailableError);
       expect(l2.history).toHaveLength(0);
       // A clean profile needs nothing and runs.
@@ -406,7 +413,9 @@ describe.skipIf(!canRun)("tc backend: namespaces, veth, rate shaping (real)", ()
     const link = await b.prepare("room-z", "s9");
     const rx = await receiver(link, link.studentAddress, { idleMs: 60_000, maxMs: 60_000 });
     expect(rx.port).toBeGreaterThan(0);
+    const killed = rx.arrivals.then(() => "exited", () => "killed");
     await b.close();
+    expect(await killed).toBe("killed");
     expect(await namespaceExists(link.namespace)).toBe(false);
     expect(await hostLinkExists(link.net.hostDevice)).toBe(false);
     await destroyNamespaceLink(mine);
@@ -426,23 +435,36 @@ describe.skipIf(!canRun || !probe.netem)("tc backend: netem on the veth (needs s
 
   it("a 50 ms down delay raises the UDP round trip by 50 ms ± 5", { timeout: 20_000 }, async () => {
     const link = await backend.prepare("room-n", "delay");
+    // Echo inside the namespace; this process sends 30 packets and times each echo itself (one clock).
     const rtts = async (): Promise<number> => {
-      // Echo inside the namespace; the root side sends 50 stamped packets and times the echoes.
-      const back = await receiver(null, link.hostAddress, { idleMs: 400 });
-      const echo = node(link, RECEIVER, { address: link.studentAddress, idleMs: 400, maxMs: 10_000, echo: true, echoTo: link.hostAddress, echoPort: back.port });
+      const sock = createSocket("udp4");
+      await new Promise<void>((r) => sock.bind(0, link.hostAddress, () => r()));
+      const echo = node(link, RECEIVER, { address: link.studentAddress, idleMs: 300, maxMs: 10_000, echo: true, echoTo: link.hostAddress, echoPort: sock.address().port });
       const port = Number((await output(echo).line(/ready (\d+)\n/))[1]);
-      const sentAt = performance.timeOrigin + performance.now();
-      await sender(null, { from: link.hostAddress, to: link.studentAddress, port, pps: 50, durationMs: 1000, size: 64 });
-      const got = (await back.arrivals).map(([t]) => t);
-      const gaps = got.map((t, i) => t - (sentAt + (i * 1000) / 50));
-      gaps.sort((a, b) => a - b);
-      return gaps[Math.floor(gaps.length / 2)]!;
+      const sentAt = new Map<number, number>();
+      const rtt: number[] = [];
+      sock.on("message", (m) => {
+        const t = sentAt.get(m.readUInt32BE(0));
+        if (t !== undefined) rtt.push(performance.now() - t);
+      });
+      for (let i = 0; i < 30; i++) {
+        const b = Buffer.alloc(64);
+        b.writeUInt32BE(i, 0);
+        sentAt.set(i, performance.now());
+        sock.send(b, port, link.studentAddress);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      sock.close();
+      expect(rtt.length).toBeGreaterThanOrEqual(28);
+      rtt.sort((a, b) => a - b);
+      return rtt[Math.floor(rtt.length / 2)]!;
     };
     const base = await rtts();
     backend.applyProfile(link, profileFromObject({ name: "d50", steps: [{ at: 0, down: { delay: "50ms" } }] }));
     await link.settled();
     const delayed = await rtts();
-    console.log(`[tc-backend] netem delay: median one-way+echo ${base.toFixed(2)} ms → ${delayed.toFixed(2)} ms`);
+    console.log(`[tc-backend] netem delay: median UDP round trip ${base.toFixed(2)} ms → ${delayed.toFixed(2)} ms`);
     expect(delayed - base).toBeGreaterThan(45);
     expect(delayed - base).toBeLessThan(55);
   });
