@@ -187,12 +187,13 @@ export class TcBackend {
   }
 
   /**
-   * Start `profile` on `link` now (step 0 applied at once, the rest on time). Throws
+   * Start `profile` on `link`, its steps timed from `originMs` (clock time; default now — steps
+   * already due are applied at once, the rest on time), as the relay backend does. Throws
    * `TcUnavailableError` before anything is applied if the machine lacks what the profile needs.
    */
-  applyProfile(link: TcLink, profile: LinkProfile, onEvent?: (e: TimelineEvent) => void): { stop(): void } {
+  applyProfile(link: TcLink, profile: LinkProfile, onEvent?: (e: TimelineEvent) => void, originMs?: number): { stop(): void } {
     assertTcUsable(this.probe, profileRequirements(profile), `profile "${profile.name}"`);
-    const drive = driveTimeline(new LinkTimeline(profile, link, onEvent), this.clock);
+    const drive = driveTimeline(new LinkTimeline(profile, link, onEvent), this.clock, undefined, originMs);
     const handle = {
       stop: (): void => {
         drive.stop();

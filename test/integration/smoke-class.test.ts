@@ -112,7 +112,7 @@ describe("smoke class (3 light students, 3 clips, clean loopback)", () => {
     const lines = readFileSync(join(result.runDir, "metrics.lp"), "utf8").trim().split("\n");
     const wire = lines.filter((l) => l.startsWith("wire,"));
     expect(wire.length).toBeGreaterThanOrEqual(3 * 8);
-    for (const l of wire) expect(l).toMatch(/^wire,agent=werift,room=room-1,run=[^ ]+,scenario=smoke-test,student=s-\d [a-z_0-9=.,-]+ \d{19}$/);
+    for (const l of wire) expect(l).toMatch(/^wire,agent=werift,profile=none,room=room-1,run=[^ ]+,scenario=smoke-test,student=s-\d [a-z_0-9=.,-]+ \d{19}$/);
     expect(lines.filter((l) => l.includes("kind=clip_switch")).length).toBe(6);
   });
 });
