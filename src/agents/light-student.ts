@@ -66,6 +66,10 @@ export class LightStudent {
   readonly audioStats = new ReceiveStats(48_000);
   framesDropped = 0;
   joinStartedMs = 0;
+  /** Join attempts that failed (timed out or errored) and were retried. */
+  joinRetries = 0;
+  /** Why each failed attempt failed. */
+  readonly joinErrors: string[] = [];
   connectedMs?: number;
   private pc: RTCPeerConnection | null = null;
   private signaling: SignalingClient | null = null;
@@ -92,6 +96,26 @@ export class LightStudent {
   }
 
   /** Join, negotiate, and resolve once media is connected (bounded by joinTimeoutMs). */
+  /**
+   * Join with a bound on each attempt and up to `retries` fresh attempts (new signaling session,
+   * new peer connection); join time counts from the first attempt. Every failure is recorded.
+   */
+  async joinWithRetry(retries = 2): Promise<void> {
+    const firstStart = this.opts.clock.nowMs();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.join();
+        this.joinStartedMs = firstStart;
+        return;
+      } catch (e) {
+        this.joinErrors.push((e as Error).message);
+        await this.teardown();
+        if (attempt >= retries) throw new Error(`${this.opts.room}/${this.opts.student}: join failed after ${attempt + 1} attempt(s): ${this.joinErrors.join("; ")}`);
+        this.joinRetries++;
+      }
+    }
+  }
+
   async join(): Promise<void> {
     const { clock, serverUrl, room, student } = this.opts;
     const timeoutMs = this.opts.joinTimeoutMs ?? 10_000;
@@ -141,6 +165,16 @@ export class LightStudent {
   /** Join time (signaling start → media connected), ms. */
   get joinMs(): number | undefined {
     return this.connectedMs === undefined ? undefined : this.connectedMs - this.joinStartedMs;
+  }
+
+  /** Drop the signaling session and peer connection of a failed attempt. */
+  private async teardown(): Promise<void> {
+    if (this.nackTimer) clearInterval(this.nackTimer);
+    this.nackTimer = null;
+    await this.signaling?.close().catch(() => undefined);
+    await this.pc?.close().catch(() => undefined);
+    this.signaling = null;
+    this.pc = null;
   }
 
   async leave(): Promise<void> {

@@ -49,6 +49,7 @@ export type WireInput = {
   sentFrameCaptureUnixMs: readonly number[];
   framesDropped: number;
   joinMs?: number;
+  joinRetries?: number;
   /** Session span for the freeze ratio (ms); default first → last presented frame. */
   sessionMs?: number;
 };
@@ -72,6 +73,7 @@ export type WireSummary = {
   audio: WireStreamStats;
   bitrateKbps: number;
   joinMs?: number;
+  joinRetries?: number;
 };
 
 export function summarizeWire(input: WireInput): WireSummary {
@@ -133,6 +135,7 @@ export function summarizeWire(input: WireInput): WireSummary {
     audio: input.audioStats,
     bitrateKbps,
     joinMs: input.joinMs,
+    joinRetries: input.joinRetries,
   };
 }
 

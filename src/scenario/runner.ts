@@ -161,11 +161,11 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
 
     // 3. Students join (all before the lesson starts, so everyone sees clip 1 from its first frame).
     log(`joining ${students.length} student(s)`);
-    const joins = await Promise.allSettled(students.map((s) => s.agent.join()));
+    const joins = await Promise.allSettled(students.map((s) => s.agent.joinWithRetry()));
     joins.forEach((j, i) => {
       const s = students[i]!;
       if (j.status === "rejected") errors.push(`${s.room}/${s.agent.name}: join failed: ${(j.reason as Error).message}`);
-      else event("join", { room: s.room, student: s.agent.name, agent: "werift" }, { join_ms: s.agent.joinMs ?? NaN });
+      else event("join", { room: s.room, student: s.agent.name, agent: "werift" }, { join_ms: s.agent.joinMs ?? NaN, retries: s.agent.joinRetries });
     });
     if (errors.length === students.length) throw new Error(`no student could join:\n${errors.join("\n")}`);
 
@@ -272,6 +272,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       sentFrameCaptureUnixMs: sent.map((f) => f.captureUnixMs),
       framesDropped: a.framesDropped,
       joinMs: a.joinMs,
+      joinRetries: a.joinRetries,
     });
     const tags: Tags = { ...baseTags, room: s.room, student: a.name, agent: "werift", profile: s.profile?.name ?? "none" };
     for (const f of summary.freezes.list) {
