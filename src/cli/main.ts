@@ -7,6 +7,7 @@ import { runScenario } from "../scenario/runner.js";
 import { resolveInfluxTarget, InfluxTargetError } from "../metrics/influx-target.js";
 import { influxCommand } from "../metrics/influxd-local.js";
 import { formatSummary } from "./summary.js";
+import { runNetemCommand } from "./netem-command.js";
 
 const HELP = `proctor — test harness and quality analytics for real-time (WebRTC) classrooms
 
@@ -17,6 +18,9 @@ commands:
                              netem relays; write reports/<run-id>/{report.json,metrics.lp}; judge budgets
   validate <scenario.yaml>   check a scenario (and the netem profiles it names) without running it
   influx up|down|status      run a local InfluxDB 1.x (Debian's influxd) on a loopback port
+  netem show <profile> [--backend tc]
+                             print a profile's steps (with --backend tc: the exact tc commands)
+  netem validate <files…>    check netem profile files
   help [command]             this text, or a command's
 
 run options:
@@ -39,7 +43,7 @@ examples:
 exit codes: 0 all budgets hold, 1 a budget failed, 2 the run broke (bad input, crash, interrupted)
 `;
 
-const COMMANDS = ["run", "validate", "influx", "help"] as const;
+const COMMANDS = ["run", "validate", "influx", "netem", "help"] as const;
 
 function fail(msg: string): number {
   process.stderr.write(`proctor: ${msg}\n`);
@@ -47,6 +51,12 @@ function fail(msg: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "netem") {
+    const r = await runNetemCommand(argv.slice(1));
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+    return r.exitCode;
+  }
   let parsed;
   try {
     parsed = parseArgs({
