@@ -60,6 +60,8 @@ export type RunResult = {
 };
 
 const VERSION = "0.1.0";
+/** Bound on one join attempt (signaling + ICE + DTLS); a failed attempt is retried twice. */
+const JOIN_ATTEMPT_MS = 5000;
 
 export async function runScenario(scenario: Scenario | LoadedScenario, opts: RunOptions): Promise<RunResult> {
   const profiles = "profiles" in scenario ? scenario.profiles : new Map<string, LinkProfile>();
@@ -141,7 +143,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
         for (let i = 0; i < g.count; i++) {
           const name = g.count === 1 ? g.group : `${g.group}-${i + 1}`;
           const profile = profiles.get(groupKey(room.id, g.group));
-          students.push({ room: room.id, group: g.group, profile, agent: new LightStudent({ serverUrl: server.url, room: room.id, student: name, clock, nack: g.nack }) });
+          students.push({ room: room.id, group: g.group, profile, agent: new LightStudent({ serverUrl: server.url, room: room.id, student: name, clock, nack: g.nack, joinTimeoutMs: JOIN_ATTEMPT_MS }) });
         }
       }
     }
