@@ -9,18 +9,24 @@
 // Figure: the students' process CPU over a steady window as a fraction of one core; students per
 // core = N / fraction at the largest N at which every student got ≥ 29.5 fps with 0 lost packets.
 // Issue #2's target: ≥ 120.
-import { measureClass } from "./lib/class-run.mjs";
+import { measureClass, skipReason, skippedRow } from "./lib/class-run.mjs";
 import { perCore } from "./fanout.mjs";
 
 export const DENSITY_TARGET_PER_CORE = 120;
 
 export async function runDensity({ generated, fps, ns, warmMs, windowMs, profileDir, log, budget }) {
   const rows = [];
+  const last = {};
   for (const [i, n] of ns.entries()) {
     const order = i % 2 === 0 ? ["light", "bare"] : ["bare", "light"];
     for (const receivers of order) {
-      log(`density: ${receivers} students, ${n} in one process`);
-      rows.push(await measureClass({ label: `density-${receivers}-${n}`, teacher: "proctor", receivers, n, generated, fps, warmMs, windowMs, profileDir, log }, budget));
+      const spec = { label: `density-${receivers}-${n}`, teacher: "proctor", receivers, n };
+      const skip = skipReason(last[receivers], n, (r) => r.studentsCpu, budget);
+      if (skip) log(`density: ${receivers} students, ${n} in one process: skipped (${skip})`);
+      else log(`density: ${receivers} students, ${n} in one process`);
+      const row = skip ? skippedRow(spec, skip) : await measureClass({ ...spec, generated, fps, warmMs, windowMs, profileDir, log }, budget);
+      rows.push(row);
+      last[receivers] = row;
     }
   }
   rows.sort((a, b) => a.n - b.n || (a.receivers === "light" ? -1 : 1));

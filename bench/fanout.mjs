@@ -9,20 +9,24 @@
 // Figure: teacher CPU over a steady window (after joins and warm-up) as a fraction of one core;
 // students served per core = N / fraction at the largest N at which every student got ≥ 29.5 fps
 // with 0 lost packets. Issue #2's target: ≥ 250.
-import { measureClass } from "./lib/class-run.mjs";
+import { measureClass, skipReason, skippedRow } from "./lib/class-run.mjs";
 
 export const FANOUT_TARGET_PER_CORE = 250;
 const RECEIVERS_PER_PROCESS = 60;
 
 export async function runFanout({ generated, fps, ns, warmMs, windowMs, profileDir, log, budget }) {
   const rows = [];
+  const last = {};
   for (const [i, n] of ns.entries()) {
     const order = i % 2 === 0 ? ["proctor", "bare"] : ["bare", "proctor"]; // alternate, so drift in machine load hits both
     for (const teacher of order) {
-      log(`fanout: ${teacher} teacher, ${n} students`);
-      rows.push(
-        await measureClass({ label: `fanout-${teacher}-${n}`, teacher, receivers: "probe", n, perProcess: RECEIVERS_PER_PROCESS, generated, fps, warmMs, windowMs, profileDir, log }, budget),
-      );
+      const spec = { label: `fanout-${teacher}-${n}`, teacher, receivers: "probe", n };
+      const skip = skipReason(last[teacher], n, (r) => r.teacherCpu, budget);
+      if (skip) log(`fanout: ${teacher} teacher, ${n} students: skipped (${skip})`);
+      else log(`fanout: ${teacher} teacher, ${n} students`);
+      const row = skip ? skippedRow(spec, skip) : await measureClass({ ...spec, perProcess: RECEIVERS_PER_PROCESS, generated, fps, warmMs, windowMs, profileDir, log }, budget);
+      rows.push(row);
+      last[teacher] = row;
     }
   }
   rows.sort((a, b) => a.n - b.n || (a.teacher === "proctor" ? -1 : 1));
@@ -52,7 +56,7 @@ export async function runFanout({ generated, fps, ns, warmMs, windowMs, profileD
  */
 export function perCore(rows, cpuOf) {
   const ok = rows.filter((r) => r.ok).sort((a, b) => b.n - a.n);
-  const largestTestedN = Math.max(...rows.map((r) => r.n));
+  const largestTestedN = Math.max(...rows.filter((r) => !r.skipped).map((r) => r.n));
   const best = ok[0];
   if (!best) return { n: null, cpu: null, perStudentPct: null, perCore: null, marginal: null, largestTestedN, note: "no N held 30 fps with 0 loss" };
   const cpu = cpuOf(best);

@@ -13,8 +13,31 @@ import { BENCH_ROOM } from "./teacher-proctor.mjs";
 export const FPS_FLOOR = 29.5;
 /** Load from outside our processes (cores) above which a window counts as contended. */
 export const CONTENDED_CORES = 0.4;
+/** A measured process at or above this fraction of one core cannot take more students. */
+const SATURATED = 0.85;
 /** Before a class starts, wait (bounded) until the machine is at most this busy (cores). */
 const QUIET_CORES = 0.35;
+
+/**
+ * Whether measuring `n` is pointless after `prev` (the same variant at a smaller N): it already
+ * failed on a quiet machine, or its measured process was already near one full core (one process is one thread of
+ * JavaScript, and cost grows with N). A collapsed class costs a minute of backlog; skipping keeps
+ * the bench within its time budget (`budget.deadlineMs`, monotonic). Returns the reason, or null.
+ */
+export function skipReason(prev, n, cpuOf, budget) {
+  if (budget?.deadlineMs !== undefined && performance.now() > budget.deadlineMs) return "bench time budget used up";
+  if (!prev) return null;
+  if (prev.skipped) return prev.skipped;
+  // A failure while another tenant loaded the machine says nothing about larger N: measure on.
+  if (!prev.ok && !prev.contended) return `N=${prev.n} already failed`;
+  if (cpuOf(prev) >= SATURATED) return `N=${prev.n} already used ${(100 * cpuOf(prev)).toFixed(0)} % of one core`;
+  return null;
+}
+
+/** A table row for a class that was not run. */
+export function skippedRow({ label, teacher, receivers, n }, reason) {
+  return { label, teacher, receivers, n, skipped: reason, ok: false };
+}
 
 /**
  * runClass, waiting for a quiet machine first, and once more if the class failed while another
@@ -23,7 +46,7 @@ const QUIET_CORES = 0.35;
 export async function measureClass(opts, budget = { retries: 2 }) {
   const attempts = [];
   for (let i = 0; i < 2; i++) {
-    const quiet = await waitForQuiet({ maxBusyCores: QUIET_CORES, cores: cpus().length, maxWaitMs: 20_000 });
+    const quiet = await waitForQuiet({ maxBusyCores: QUIET_CORES, cores: cpus().length, maxWaitMs: 10_000 });
     if (!quiet.quiet) opts.log?.(`  ${opts.label}: machine still busy (${quiet.busyCores.toFixed(2)} cores) after ${(quiet.waitedMs / 1000).toFixed(0)} s; measuring anyway`);
     const row = await runClass(opts);
     row.busyBeforeCores = quiet.busyCores;
@@ -126,8 +149,8 @@ export async function runClass({ label, teacher, receivers, n, perProcess = Infi
       wallMs: Math.round(performance.now() - t0),
     };
   } finally {
-    await Promise.allSettled(children.filter((c) => c.label.includes("students")).map((c) => c.stop()));
-    await Promise.allSettled(children.filter((c) => !c.label.includes("students")).map((c) => c.stop()));
+    // The window is over: no graceful goodbyes needed (a backlogged process would take long).
+    await Promise.allSettled(children.map((c) => c.stop(2_000)));
   }
 }
 

@@ -8,6 +8,7 @@ import { resolveInfluxTarget, InfluxTargetError } from "../metrics/influx-target
 import { influxCommand } from "../metrics/influxd-local.js";
 import { formatSummary } from "./summary.js";
 import { runNetemCommand } from "./netem-command.js";
+import { dashboardCommand } from "../dashboards/build.js";
 
 const HELP = `proctor — test harness and quality analytics for real-time (WebRTC) classrooms
 
@@ -21,6 +22,7 @@ commands:
   netem show <profile> [--backend tc]
                              print a profile's steps (with --backend tc: the exact tc commands)
   netem validate <files…>    check netem profile files
+  dashboards build [--out d] write the Grafana dashboards (in-class, post-class) and provisioning files
   help [command]             this text, or a command's
 
 run options:
@@ -43,7 +45,7 @@ examples:
 exit codes: 0 all budgets hold, 1 a budget failed, 2 the run broke (bad input, crash, interrupted)
 `;
 
-const COMMANDS = ["run", "validate", "influx", "netem", "help"] as const;
+const COMMANDS = ["run", "validate", "influx", "netem", "dashboards", "help"] as const;
 
 function fail(msg: string): number {
   process.stderr.write(`proctor: ${msg}\n`);
@@ -96,6 +98,12 @@ async function main(argv: string[]): Promise<number> {
     } catch (e) {
       return fail(`influx ${sub}: ${(e as Error).message}`);
     }
+  }
+
+  if (command === "dashboards") {
+    if (args[0] !== "build" || args.length !== 1) return fail(`dashboards: expected "dashboards build [--out <dir>]"`);
+    process.stdout.write(`${await dashboardCommand(values.out ? { outDir: values.out } : {})}\n`);
+    return 0;
   }
 
   if (command === "validate") {

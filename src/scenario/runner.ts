@@ -15,6 +15,8 @@ import { LightStudent } from "../agents/light-student.js";
 import { summarizeWire, wireSamplesPerSecond, type WireSummary, type CounterSnapshot } from "../metrics/wire-summary.js";
 import { LineProtocolFileSink } from "../metrics/file-sink.js";
 import { SinkFanout } from "../metrics/sink-fanout.js";
+import { runSummaryPoints } from "../metrics/run-points.js";
+import { LiveBuffer, registerLiveView } from "../signaling/live-routes.js";
 import { InfluxSink } from "../metrics/influx-sink.js";
 import type { InfluxTarget } from "../metrics/influx-target.js";
 import type { Sink } from "../metrics/sample.js";
@@ -74,9 +76,11 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const startedAt = new Date().toISOString();
   const t0 = clock.nowMs();
   const errors: string[] = [];
-  const baseTags: Tags = { run: runId, scenario: scenario.name };
+  const baseTags: Tags = { run: runId, scenario: scenario.name, ...(process.env.PROCTOR_BUILD ? { build: process.env.PROCTOR_BUILD } : {}) };
   const sinks: Sink[] = [new LineProtocolFileSink(join(runDir, "metrics.lp"))];
   if (opts.influx) sinks.push(new InfluxSink(opts.influx, { dir: runDir, log: (m) => log(`influx: ${m}`) }));
+  const live = new LiveBuffer();
+  sinks.push(live);
   const sink = new SinkFanout(sinks, log);
   const event = (name: string, tags: Tags, fields: Point["fields"], atUnixMs = clock.toUnixMs(clock.nowMs())): void =>
     sink.write([{ measurement: "event", tags: { ...baseTags, ...tags, kind: name }, fields, timeUnixMs: atUnixMs }]);
@@ -104,7 +108,9 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const server = await createRoomServer({
     teacher,
     rewriteSdp: (ctx, sdp) => (impaired.has(linkKey(ctx.room, ctx.student)) ? relays.rewriteSdp(ctx, sdp) : sdp),
+    routes: (app) => registerLiveView(app, live, { title: `proctor — ${scenario.name}` }),
   });
+  log(`live view: ${server.url}/live`);
   const netemEvent = (room: string, student: string, profile: string) => (e: TimelineEvent): void =>
     event("netem_step", { room, student, profile }, { step: e.stepIndex, direction: e.direction === "down" ? 0 : 1, at_ms: e.stepAtMs, delay_ms: e.params.delayMs, jitter_ms: e.params.jitterMs, loss_pct: lossPercent(e) }, clock.toUnixMs(e.atMs));
   log(`room server on ${server.url}`);
@@ -322,6 +328,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     status: exitCode === 0 ? "passed" : exitCode === 1 ? "failed" : "broken",
     errors,
   };
+  sink.write(runSummaryPoints(report, baseTags, values));
   await sink.close();
   report.sinks = sink.statsBySink();
   if (sink.failures.length > 0) report.errors.push(...sink.failures);

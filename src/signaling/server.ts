@@ -21,7 +21,7 @@
 
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import Fastify, { type FastifyReply } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import websocket from "@fastify/websocket";
 import type { RawData, WebSocket } from "ws";
 import {
@@ -51,6 +51,8 @@ export interface RoomServerOptions {
   /** Lifetime of a join token; default 60 s. */
   tokenTtlMs?: number;
   log?: (line: string) => void;
+  /** Extra routes registered before the server listens (e.g. the live view). */
+  routes?: (app: FastifyInstance) => void;
 }
 
 export interface RoomInfo {
@@ -194,6 +196,7 @@ export async function createRoomServer(opts: RoomServerOptions): Promise<RoomSer
     },
   );
 
+  opts.routes?.(app);
   await app.listen({ host, port: opts.port ?? 0 });
   const address = app.server.address() as AddressInfo;
   const boundHost = address.family === "IPv6" ? `[${address.address}]` : address.address;

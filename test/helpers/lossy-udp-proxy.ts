@@ -68,7 +68,7 @@ class Direction {
     if (!to) return;
     const drop = this.rule ? this.rule(this.name, msg) : this.loss > 0 && this.random() < this.loss;
     if (this.trace && (first <= 3 || dtlsHandshake)) {
-      const what = first <= 3 ? `stun 0x${msg.readUInt16BE(0).toString(16)}` : describeRecords(msg);
+      const what = first <= 3 ? `stun 0x${msg.readUInt16BE(0).toString(16)}` : `${describeRecords(msg)} (${msg.length} B)`;
       this.trace.push(`${String(Date.now() - this.t0).padStart(5)} ms ${this.name.padEnd(10)} ${what}${drop ? " DROPPED" : ""}`);
     }
     if (drop) {

@@ -1,0 +1,146 @@
+// The in-class dashboard: what each student lives through while the lesson plays, from the
+// per-second `wire` points the runner writes live, the `event` points (freezes, clip switches,
+// netem steps, joins) and, for figures only known at the end (lip-sync estimate, audio
+// concealment, repair RTT), the `student_summary` points of src/metrics/run-points.ts.
+//
+// Layout: a class overview (one series per student) and one row per student (repeated over the
+// `student` variable). Annotations draw netem steps, clip starts/switches, joins and freezes under
+// every panel. Variables: datasource, run, room (multi), student (multi).
+import * as common from "@grafana/grafana-foundation-sdk/common";
+import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
+import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
+import { count, field, last, math, max, mean, select, tagEquals, tagVar, timeFilter, type Condition } from "./influxql.js";
+import { annotation, datasourceRef, datasourceVariable, tagVariable, target, lettered, type InfluxQLTargetBuilder } from "./influx-dataquery.js";
+
+export const IN_CLASS_UID = "proctor-in-class";
+
+/** Run, room and student as chosen in the variables, and the dashboard's time range. */
+const studentScope: Condition[] = [tagVar("run"), tagVar("room"), tagVar("student"), timeFilter];
+const roomScope: Condition[] = [tagVar("run"), tagVar("room"), timeFilter];
+const eventOf = (kind: string, scope: Condition[] = studentScope): Condition[] => [tagEquals("kind", kind), ...scope];
+
+type SeriesOpts = { unit: string; bars?: boolean; points?: boolean; right?: string[]; w?: number; h?: number; description?: string };
+
+function series(title: string, targets: InfluxQLTargetBuilder[], o: SeriesOpts): timeseries.PanelBuilder {
+  const p = new timeseries.PanelBuilder()
+    .title(title)
+    .datasource(datasourceRef)
+    .targets(lettered(targets))
+    .unit(o.unit)
+    .span(o.w ?? 8)
+    .height(o.h ?? 8)
+    .lineWidth(1)
+    .fillOpacity(o.bars ? 80 : 10)
+    .spanNulls(false)
+    .showPoints(o.points ? common.VisibilityMode.Always : common.VisibilityMode.Auto)
+    .drawStyle(o.bars ? common.GraphDrawStyle.Bars : o.points ? common.GraphDrawStyle.Points : common.GraphDrawStyle.Line)
+    .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).showLegend(true));
+  if (o.description) p.description(o.description);
+  for (const name of o.right ?? []) p.overrideByName(name, [{ id: "custom.axisPlacement", value: common.AxisPlacement.Right }]);
+  return p;
+}
+
+function overview(): timeseries.PanelBuilder[] {
+  const byStudent = (sel: ReturnType<typeof mean>, from = "wire", where = studentScope) =>
+    target(select(sel).from(from).where(...where).groupByTime().groupBy("student").fill("null")).alias("$tag_student");
+  return [
+    series("Latency p95 by student (wire)", [byStudent(mean("latency_p95_ms"))], { unit: "ms", w: 6, description: "Frame complete − capture time, p95 of each second." }),
+    series("Video loss by student", [byStudent(mean("loss_pct"))], { unit: "percent", w: 6, description: "Packets lost on the network per second (before NACK repair)." }),
+    series("Frame rate by student", [byStudent(mean("fps"))], { unit: "fps", w: 6 }),
+    series("Freezes by student", [target(select(count("duration_ms")).from("event").where(...eventOf("freeze")).groupByTime().groupBy("student").fill("none")).alias("$tag_student")], {
+      unit: "short",
+      bars: true,
+      w: 6,
+      description: "Freezes (W3C webrtc-stats rule on the emulated playout) starting in each interval.",
+    }),
+  ];
+}
+
+function perStudent(): timeseries.PanelBuilder[] {
+  const wire = (...sels: Parameters<typeof select>) => select(...sels).from("wire").where(...studentScope).groupByTime().fill("null");
+  const summary = (...sels: Parameters<typeof select>) => select(...sels).from("student_summary").where(...studentScope).groupByTime().fill("none");
+  return [
+    series(
+      "Latency (wire) — $student",
+      [
+        target(wire(mean("latency_p50_ms"))).alias("p50"),
+        target(wire(mean("latency_p95_ms"))).alias("p95"),
+        target(wire(max("latency_max_ms"))).alias("max"),
+      ],
+      { unit: "ms", description: "End-to-end latency per second: frame complete at the student − capture at the teacher." },
+    ),
+    series("Lip-sync offset — $student", [target(summary(last("lipsync_ms"))).alias("A/V offset (audio leads > 0)")], {
+      unit: "ms",
+      points: true,
+      description: "Wire estimate of video − audio presentation of the same instant; budget −100…+25 ms. Written at the end of the run.",
+    }),
+    series("Freezes — $student", [target(select(field("duration_ms")).from("event").where(...eventOf("freeze"))).alias("freeze duration")], {
+      unit: "ms",
+      bars: true,
+      description: "Each freeze at its start, height = its duration.",
+    }),
+    series(
+      "Audio — $student",
+      [
+        target(wire(mean("audio_loss_pct"))).alias("audio packets lost"),
+        target(summary(math(last("audio_concealment"), "*", 100))).alias("concealment (run)"),
+      ],
+      { unit: "percent", description: "Per second: audio packets lost (wire estimate of concealment). End of run: concealed / expected frames." },
+    ),
+    series(
+      "Loss / jitter / RTT — $student",
+      [
+        target(wire(mean("loss_pct"))).alias("video loss"),
+        target(wire(mean("jitter_ms"))).alias("jitter"),
+        target(summary(last("rtt_ms"))).alias("repair RTT"),
+      ],
+      { unit: "percent", right: ["jitter", "repair RTT"], description: "Loss before repair (%), RFC 3550 interarrival jitter and NACK repair RTT (ms, right axis)." },
+    ).overrideByRegexp("^(jitter|repair RTT)$", [{ id: "unit", value: "ms" }]),
+    series(
+      "Bitrate / frame rate — $student",
+      [target(wire(mean("bitrate_kbps"))).alias("bitrate"), target(wire(mean("fps"))).alias("fps")],
+      { unit: "kbps", right: ["fps"] },
+    ).overrideByName("fps", [{ id: "unit", value: "fps" }]),
+  ];
+}
+
+function annotations(): dashboard.AnnotationQueryBuilder[] {
+  return [
+    annotation("Netem steps", "orange", select(field("step"), field("delay_ms"), field("jitter_ms"), field("loss_pct"), field("student"), field("profile")).from("event").where(...eventOf("netem_step")), {
+      text: "loss_pct",
+      title: "delay_ms",
+      tags: ["student", "profile"],
+    }),
+    annotation("Clip starts", "blue", select(field("clip_id"), field("room")).from("event").where(...eventOf("clip_start", roomScope)), { text: "clip_id", tags: ["room"] }),
+    annotation("Clip switches", "purple", select(field("gap_ms"), field("from_clip"), field("to_clip"), field("student")).from("event").where(...eventOf("clip_switch")), {
+      text: "gap_ms",
+      tags: ["student"],
+    }),
+    annotation("Joins", "green", select(field("join_ms"), field("retries"), field("student")).from("event").where(...eventOf("join")), { text: "join_ms", tags: ["student"] }),
+    annotation("Freezes", "red", select(field("duration_ms"), field("student")).from("event").where(...eventOf("freeze")), { text: "duration_ms", tags: ["student"] }),
+  ];
+}
+
+export function inClassDashboard(): dashboard.Dashboard {
+  const d = new dashboard.DashboardBuilder("proctor — in class")
+    .uid(IN_CLASS_UID)
+    .description("Live class quality per student: latency, lip-sync, freezes, audio, loss/jitter, bitrate; netem steps and clip switches as annotations.")
+    .tags(["proctor", "webrtc", "in-class"])
+    .editable()
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .time({ from: "now-15m", to: "now" })
+    .refresh("5s")
+    .timezone("browser")
+    .withVariable(datasourceVariable())
+    .withVariable(tagVariable({ name: "run", label: "Run", from: "wire", key: "run", sort: dashboard.VariableSort.AlphabeticalDesc }))
+    .withVariable(tagVariable({ name: "room", label: "Room", from: "wire", key: "room", where: [tagVar("run")], multi: true }))
+    .withVariable(tagVariable({ name: "student", label: "Student", from: "wire", key: "student", where: [tagVar("run"), tagVar("room")], multi: true }))
+    .annotations(annotations())
+    .link(new dashboard.DashboardLinkBuilder("proctor").type(dashboard.DashboardLinkType.Dashboards).tags(["proctor"]).asDropdown(false).keepTime(true).includeVars(true));
+  d.withRow(new dashboard.RowBuilder("Class"));
+  for (const p of overview()) d.withPanel(p);
+  // An expanded row followed by its panels: Grafana repeats the row and its panels per student.
+  d.withRow(new dashboard.RowBuilder("Student $student").repeat("student"));
+  for (const p of perStudent()) d.withPanel(p);
+  return d.build();
+}
