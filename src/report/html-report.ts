@@ -267,7 +267,7 @@ function lipSyncChart(report: RunReport, label: (r: string, s: string) => string
     return {
       grid: GRID,
       xAxis: { type: "category", data: with_.map((s) => label(s.room, s.student)), axisLabel: { fontSize: 10 } },
-      yAxis: { type: "value", name: "ms (positive: audio leads)", min: (v: { min: number }) => Math.min(v.min, -110), max: (v: { max: number }) => Math.max(v.max, 35) },
+      yAxis: { type: "value", name: "ms (positive: audio leads)", nameTextStyle: { align: "left" }, min: (v: { min: number }) => Math.min(v.min, -110), max: (v: { max: number }) => Math.max(v.max, 35) },
       series: [bar],
     };
   }
@@ -281,7 +281,7 @@ function lipSyncChart(report: RunReport, label: (r: string, s: string) => string
   return {
     grid: GRID,
     xAxis: { type: "category", name: "A/V offset bin (ms)", nameLocation: "middle", nameGap: 28, data: keys.map((k) => `${k}..${k + 5}`) },
-    yAxis: { type: "value", name: "students" },
+    yAxis: { type: "value", name: "students", nameTextStyle: { align: "left" } },
     series: [{ type: "bar", name: "students", data: keys.map((k) => bins.get(k)!) }],
   };
 }
@@ -334,7 +334,7 @@ function switchGapChart(report: RunReport, label: (r: string, s: string) => stri
     grid: GRID,
     legend: { top: 8, textStyle: { fontSize: 11 } },
     xAxis: { type: "category", name: "clip switch", nameLocation: "middle", nameGap: 28, data: categories },
-    yAxis: { type: "value", name: "gap ms (0 = seamless)" },
+    yAxis: { type: "value", name: "gap ms (0 = seamless)", nameTextStyle: { align: "left" } },
     series,
   };
 }

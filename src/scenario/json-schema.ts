@@ -56,7 +56,7 @@ function repairShorthand(ctx: OverrideCtx): void {
 
 /** The profile schema as it appears inline in a scenario: same fields, `name` optional. */
 function inlineProfileSchema(): JsonSchema {
-  const { $schema: _s, ...profile } = profileJsonSchema();
+  const { $schema: _s, title: _t, ...profile } = profileJsonSchema();
   const required = Array.isArray(profile.required) ? profile.required.filter((r) => r !== "name") : [];
   return { ...profile, required, description: "an inline netem profile (steps as in netem-profiles/*.yaml; name optional)" };
 }

@@ -5,6 +5,9 @@ import type { Clock } from "../clock.js";
 
 export type TickHandler = (tick: number, dueMs: number) => void;
 
+/** Ticks fired back to back at most, when the pacer is behind. */
+const MAX_BURST = 2;
+
 export class Pacer {
   private timer: NodeJS.Timeout | null = null;
   private nextTick = 0;
@@ -57,7 +60,11 @@ export class Pacer {
   private readonly fire = (): void => {
     if (this.stopped) return;
     const now = this.clock.nowMs();
-    while (!this.stopped && this.dueMs(this.nextTick) <= now + 0.5) {
+    // After a stall, catch up at most MAX_BURST ticks per turn of the event loop: the missed frames
+    // still go out (skipping one would break the VP8 reference chain), but interleaved with socket
+    // I/O instead of as one burst that overflows receivers' UDP buffers.
+    let burst = 0;
+    while (!this.stopped && this.dueMs(this.nextTick) <= now + 0.5 && burst++ < MAX_BURST) {
       const k = this.nextTick++;
       const due = this.dueMs(k);
       const late = now - due;
