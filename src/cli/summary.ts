@@ -35,6 +35,11 @@ export function formatSummary(report: RunReport, runDir: string): string {
     lines.push(`sink ${name}: ${Object.entries(st).filter(([, v]) => typeof v === "number").map(([k, v]) => `${k} ${v}`).join(", ")}`);
   }
   for (const e of report.errors) lines.push(`error: ${e}`);
-  lines.push("", `status: ${report.status}`, `report: ${runDir}/report.json`, `metrics: ${runDir}/metrics.lp`);
+  lines.push(
+    "",
+    `status: ${report.status}`,
+    `report: ${runDir}/report.html`,
+    `        ${runDir}/report.json, junit.xml, metrics.lp`,
+  );
   return lines.join("\n");
 }

@@ -217,7 +217,7 @@ function timeChart(tl: RunTimeline, series: TimeSeries[], yName: string, extra: 
             label: { fontSize: 10, formatter: "{b}" },
             data: [
               ...tl.clipStarts.map((c) => ({ xAxis: c.atS, name: `clip ${c.clipId}` })),
-              ...(extra.budgetLine ? [{ yAxis: extra.budgetLine.value, name: extra.budgetLine.label, lineStyle: { color: "#c0392b", type: "solid" as const } }] : []),
+              ...(extra.budgetLine ? [{ yAxis: extra.budgetLine.value, name: extra.budgetLine.label, lineStyle: { color: "#c0392b", type: "solid" as const }, label: { position: "insideEndTop" as const } }] : []),
             ],
           },
         }
@@ -326,7 +326,7 @@ function switchGapChart(report: RunReport, label: (r: string, s: string) => stri
       silent: true,
       symbol: "none",
       lineStyle: { type: "dashed", color: "#c0392b" },
-      label: { fontSize: 10, formatter: "{b}" },
+      label: { fontSize: 10, formatter: "{b}", position: "insideEndTop" },
       data: [{ yAxis: round(frameMs, 2), name: `one frame (${fmt(frameMs, 1)} ms)` }],
     };
   }
@@ -334,7 +334,7 @@ function switchGapChart(report: RunReport, label: (r: string, s: string) => stri
     grid: GRID,
     legend: { top: 8, textStyle: { fontSize: 11 } },
     xAxis: { type: "category", name: "clip switch", nameLocation: "middle", nameGap: 28, data: categories },
-    yAxis: { type: "value", name: "gap ms (0 = seamless)", nameTextStyle: { align: "left" } },
+    yAxis: { type: "value", name: "gap ms (0 = seamless)", nameTextStyle: { align: "left" }, max: (v: { max: number }) => Math.ceil(Math.max(v.max, frameMs * 1.2)) },
     series,
   };
 }

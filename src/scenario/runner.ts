@@ -23,6 +23,8 @@ import type { Sink } from "../metrics/sample.js";
 import type { Point, Tags } from "../metrics/sample.js";
 import { evaluateBudgets } from "../report/evaluate.js";
 import { writeRunReport, REPORT_SCHEMA_VERSION, type RunReport, type StudentReport } from "../report/run-report.js";
+import { writeHtmlReport } from "../report/html-report.js";
+import { writeJUnit } from "../report/junit.js";
 import type { Scenario } from "./schema.js";
 import { groupKey, type LoadedScenario } from "./loader.js";
 import { RelayBackend } from "../netem/relay-backend.js";
@@ -333,6 +335,13 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   report.sinks = sink.statsBySink();
   if (sink.failures.length > 0) report.errors.push(...sink.failures);
   await writeRunReport(join(runDir, "report.json"), report);
+  try {
+    await writeHtmlReport(runDir, report);
+    await writeJUnit(join(runDir, "junit.xml"), [report]);
+  } catch (e) {
+    // A report writer failing must not hide the run's result; say so and keep report.json.
+    log(`report writers failed: ${(e as Error).message}`);
+  }
   return { report, runDir, exitCode, students: results, sentFrames };
 }
 

@@ -59,7 +59,7 @@ export function fakeReport(over: Partial<RunReport> & { scenario?: string } = {}
 /**
  * The metrics.lp points of a run of `seconds` s with these students (room class-a): one wire point
  * per student per second (latency = base + 10·s), clip starts every 6 s, and a netem step at 0 s
- * and at `stepAtS` s for each student.
+ * and at `stepAtS` s for each student, and one 400 ms freeze of the first student at 5 s.
  */
 export function fakeRunPoints(students: string[], seconds: number, stepAtS = 2, t0 = 1_790_000_000_000): Point[] {
   const points: Point[] = [];
@@ -72,6 +72,7 @@ export function fakeRunPoints(students: string[], seconds: number, stepAtS = 2, 
         points.push({ measurement: "event", tags: { ...tags, kind: "netem_step" }, fields: { step, direction, at_ms: at * 1000, delay_ms: delay, jitter_ms: 0, loss_pct: step * 5 }, timeUnixMs: t0 + at * 1000 });
       }
     }
+    if (i === 0) points.push({ measurement: "event", tags: { ...tags, kind: "freeze" }, fields: { duration_ms: 400 }, timeUnixMs: t0 + 5000 });
     for (let sec = 0; sec < seconds; sec++) {
       const lat = 20 + i + (sec >= stepAtS ? 100 : 0) + sec;
       points.push({

@@ -68,6 +68,10 @@ describe("renderHtmlReport", () => {
     const [r, g, b, a] = /rgba\((\d+),(\d+),(\d+),([\d.]+)\)/.exec(NETEM_STEP_FILLS[0])!.slice(1);
     expect(latency).toContain(`fill="rgb(${r},${g},${b})" fill-opacity="${a}"`);
     expect(latency).toContain("step 1, delay 120 ms, loss 5.0 %");
+    // The freeze of light-1 at 5 s is drawn as a red bar on the freeze timeline.
+    const freezes = /<figure id="chart-freezes">([\s\S]*?)<\/figure>/.exec(html)![1]!;
+    expect(freezes).toMatch(/<path d="M[^"]+" fill="#c0392b"/);
+    expect(freezes).toContain(">light-1</text>");
   });
 
   it("shows the status banner and the budget table with measured vs allowed", () => {

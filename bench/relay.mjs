@@ -1,0 +1,457 @@
+// Relay bench (issue 3): what proctor's userspace netem relay (`UdpRelay`, dist/netem/relay.js)
+// costs per packet, and how much latency it adds to a student's media path.
+//
+// Layout: the relay runs alone in a child process (this file, forked with --relay-child; driven by
+// IPC, lib/ipc.mjs `serve`), so process.cpuUsage there is the relay's CPU and nothing else. The
+// load generator — one UDP sender and one UDP receiver, in THIS process so both read one clock — sends
+// ~1100-byte datagrams (a full VP8 RTP packet) stamped in-payload with performance.now(). Relayed
+// packets go sender → relay teacher-facing port → [down engine] → relay student-facing port →
+// receiver; direct packets go sender → receiver. Everything is on 127.0.0.1.
+//
+//   (a) throughput: zero impairment, relayed packets only, at a few offered loads; relay CPU (user +
+//       system: system includes the kernel's loopback delivery done in the relay's send calls) over a
+//       steady window → µs of CPU per packet and packets per second per core of relay CPU.
+//   (b) added latency at zero impairment: relay path and direct path interleaved packet by packet in
+//       the SAME window at the same rate (5000 pps each); added = relay − direct (p50, p99).
+//   (c) the same with a typical profile (delay 40 ms ± 10 ms uniform, 5 % random loss): relay CPU per
+//       packet under impairment (heap + one timer per direction) and the latency beyond the
+//       configured delay (measured quantile − the same quantile of U[30, 50) ms).
+// Each phase waits (≤ 5 s) for a quiet machine and reports the load from outside our processes.
+import { fork } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { serve } from "./lib/ipc.mjs";
+import { cpuSample, cpuBetween, machineSample, machineBusyBetween, machineIrqBetween, waitForQuiet } from "./lib/cpu.mjs";
+import { summarize, round } from "./lib/stats.mjs";
+import { startTicker } from "./lib/ticker.mjs";
+import { CONTENDED_CORES } from "./lib/class-run.mjs";
+
+const SELF = fileURLToPath(import.meta.url);
+const CHILD_FLAG = "--relay-child";
+const HOST = "127.0.0.1";
+export const RELAY_PACKET_BYTES = 1100;
+const RECV_BUFFER_BYTES = 4 << 20;
+/** Offered loads of phase (a), packets per second through the relay. */
+export const RELAY_LOADS_PPS = [5_000, 10_000, 20_000, 40_000, 80_000];
+/** Rate of each path in phases (b) and (c). */
+export const LATENCY_RATE_PPS = 5_000;
+/** Phase (c)'s profile: tc-netem `delay 40ms 10ms loss random 5%`. */
+export const TYPICAL_PROFILE = { delayMs: 40, jitterMs: 10, lossProbability: 0.05 };
+/** A load "held" when the relay lost (kernel drops before it + drops after it) at most this share. */
+const HELD_LOSS = 0.01;
+/** …and its process stayed below this fraction of a core. */
+const HELD_CPU = 0.95;
+
+if (process.argv.includes(CHILD_FLAG)) await relayChild();
+
+// ─── relay process ───────────────────────────────────────────────────────────────────────────────
+
+async function relayChild() {
+  const { UdpRelay } = await import("../dist/netem/relay.js");
+  const { cleanParams } = await import("../dist/netem/params.js");
+  const { seededRandom } = await import("../dist/random.js");
+  let relay = null;
+  const paramsOf = (p) =>
+    p ? { ...cleanParams(), delayMs: p.delayMs, jitterMs: p.jitterMs, loss: p.lossProbability > 0 ? { kind: "random", probability: p.lossProbability, correlation: 0 } : { kind: "none" } } : cleanParams();
+  serve({
+    async open() {
+      relay = await UdpRelay.open({ random: { down: seededRandom(3), up: seededRandom(4) }, host: HOST, recvBufferBytes: RECV_BUFFER_BYTES });
+      return { teacherFacingPort: relay.teacherFacingPort, studentFacingPort: relay.studentFacingPort, pid: process.pid };
+    },
+    setTargets({ student }) {
+      relay.setTargets({ student });
+      return { ok: true };
+    },
+    setProfile({ profile }) {
+      relay.setParams("down", paramsOf(profile));
+      return { ok: true };
+    },
+    mark() {
+      return { cpu: cpuSample(), counters: relay.counters("down"), pending: relay.pending("down") };
+    },
+    async exit() {
+      await relay?.close();
+      setTimeout(() => process.exit(0), 20);
+      return { ok: true };
+    },
+  });
+}
+
+/** Fork this file as the relay process; `call(cmd, args)` runs a handler there. */
+async function forkRelay() {
+  const child = fork(SELF, [CHILD_FLAG], { stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "advanced" });
+  const pending = new Map();
+  let nextId = 1;
+  let exited = false;
+  const gone = new Promise((resolve) =>
+    child.once("exit", (code, signal) => {
+      exited = true;
+      for (const p of pending.values()) p.reject(new Error(`relay process exited (${code ?? signal})`));
+      pending.clear();
+      resolve();
+    }),
+  );
+  const ready = new Promise((resolve, reject) => {
+    child.on("message", (m) => {
+      if (m?.ready) return resolve();
+      const p = pending.get(m?.id);
+      if (!p) return;
+      pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(`relay "${p.cmd}": ${m.error}`));
+    });
+    setTimeout(() => reject(new Error("relay process: not ready within 20 s")), 20_000).unref();
+  });
+  await Promise.race([ready, gone.then(() => Promise.reject(new Error("relay process exited before ready")))]);
+  const call = (cmd, args = {}) =>
+    exited ? Promise.reject(new Error("relay process has exited")) : new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { cmd, resolve, reject });
+      child.send({ id, cmd, args });
+    });
+  return {
+    pid: child.pid,
+    call,
+    async stop() {
+      if (exited) return;
+      const timer = setTimeout(() => !exited && child.kill("SIGKILL"), 5_000);
+      await call("exit").catch(() => undefined);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ─── load generator (this process) ───────────────────────────────────────────────────────────────
+
+const PATH_DIRECT = 0;
+const PATH_RELAY = 1;
+const POOL = 8192; // send buffers in rotation: a buffer is rewritten only 8192 sends later
+
+function bindUdp(connectPort) {
+  return new Promise((resolve, reject) => {
+    const s = createSocket({ type: "udp4", recvBufferSize: RECV_BUFFER_BYTES, sendBufferSize: RECV_BUFFER_BYTES });
+    s.once("error", reject);
+    s.bind(0, HOST, () => {
+      if (connectPort === undefined) {
+        s.off("error", reject);
+        return resolve(s);
+      }
+      s.connect(connectPort, HOST, () => {
+        s.off("error", reject);
+        resolve(s);
+      });
+    });
+  });
+}
+
+class LoadGen {
+  received = [0, 0];
+  sent = [0, 0];
+  /** Latency recording: packets whose send stamp falls in [recFrom, recTo). */
+  recFrom = Infinity;
+  recTo = -Infinity;
+  lat = [[], []];
+  pool = Array.from({ length: POOL }, () => Buffer.alloc(RELAY_PACKET_BYTES));
+  next = 0;
+
+  static async open(relayPort) {
+    const g = new LoadGen();
+    g.rx = await bindUdp();
+    g.rx.on("message", (m) => g.onMessage(m));
+    g.txRelay = await bindUdp(relayPort);
+    g.txDirect = await bindUdp(g.rx.address().port);
+    return g;
+  }
+
+  onMessage(m) {
+    const now = performance.now();
+    const path = m[0];
+    this.received[path]++;
+    const sentAt = m.readDoubleLE(8);
+    if (sentAt >= this.recFrom && sentAt < this.recTo) this.lat[path].push(now - sentAt);
+  }
+
+  send(path) {
+    const b = this.pool[this.next];
+    this.next = (this.next + 1) % POOL;
+    b[0] = path;
+    b.writeUInt32LE(this.sent[path]++, 4);
+    b.writeDoubleLE(performance.now(), 8);
+    (path === PATH_RELAY ? this.txRelay : this.txDirect).send(b);
+  }
+
+  /** Send `pps` per path (relay only, or relay and direct interleaved) in 1-ms ticks; returns stop(). */
+  start(pps, withDirect) {
+    const perMs = pps / 1000;
+    return startTicker(1, performance.now(), (k) => {
+      const n = Math.floor((k + 1) * perMs) - Math.floor(k * perMs);
+      for (let i = 0; i < n; i++) {
+        this.send(PATH_RELAY);
+        if (withDirect) this.send(PATH_DIRECT);
+      }
+    });
+  }
+
+  snapshot() {
+    return { sent: [...this.sent], received: [...this.received] };
+  }
+
+  close() {
+    for (const s of [this.rx, this.txRelay, this.txDirect]) s?.close();
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Relay + load generator counters and CPU over one window. */
+async function measureWindow(relay, gen, windowMs) {
+  const r0 = await relay.call("mark");
+  const g0 = cpuSample();
+  const s0 = gen.snapshot();
+  const m0 = machineSample();
+  await sleep(windowMs);
+  const r1 = await relay.call("mark");
+  const g1 = cpuSample();
+  const s1 = gen.snapshot();
+  const m1 = machineSample();
+  const relayCpu = cpuBetween(r0.cpu, r1.cpu);
+  const genCpu = cpuBetween(g0, g1);
+  const wallS = relayCpu.wallMs / 1000;
+  const d = (k) => r1.counters[k] - r0.counters[k];
+  const busy = machineBusyBetween(m0, m1);
+  const irq = machineIrqBetween(m0, m1) ?? 0;
+  const cores = cpus().length;
+  const otherLoadCores = busy === null ? null : Math.max(0, (busy - irq) * cores - relayCpu.fraction - genCpu.fraction);
+  return {
+    wallS,
+    relayCpu,
+    relayUserFraction: (r1.cpu.userUs - r0.cpu.userUs) / 1000 / relayCpu.wallMs,
+    relaySystemFraction: (r1.cpu.systemUs - r0.cpu.systemUs) / 1000 / relayCpu.wallMs,
+    genCpu,
+    relayIn: d("packetsIn"),
+    relayDelivered: d("delivered"),
+    relayDroppedLoss: d("droppedLoss"),
+    relayDroppedQueue: d("droppedQueue"),
+    sent: [s1.sent[0] - s0.sent[0], s1.sent[1] - s0.sent[1]],
+    received: [s1.received[0] - s0.received[0], s1.received[1] - s0.received[1]],
+    pendingAtEnd: r1.pending,
+    machineBusyCores: busy === null ? null : busy * cores,
+    irqCores: busy === null ? null : irq * cores,
+    otherLoadCores,
+  };
+}
+
+/** Wait for the sender's last packets (and, impaired, the relay's queue) to drain. */
+async function drain(relay, maxMs) {
+  const t0 = performance.now();
+  await sleep(50);
+  while (performance.now() - t0 < maxMs && (await relay.call("mark")).pending > 0) await sleep(20);
+  await sleep(30);
+}
+
+async function quiet(log, what) {
+  const q = await waitForQuiet({ maxBusyCores: 0.35, cores: cpus().length, maxWaitMs: 5_000, sampleMs: 500 });
+  if (!q.quiet) log(`relay: ${what}: machine still busy (${q.busyCores?.toFixed(2)} cores) after 5 s; measuring anyway (see "other load")`);
+  return q.busyCores;
+}
+
+// ─── phases ──────────────────────────────────────────────────────────────────────────────────────
+
+async function throughputRow(relay, gen, pps, warmMs, windowMs) {
+  const stop = gen.start(pps, false);
+  await sleep(warmMs);
+  const w = await measureWindow(relay, gen, windowMs);
+  stop();
+  await drain(relay, 500);
+  const sentRelay = w.sent[PATH_RELAY];
+  const dropsBeforeRelay = Math.max(0, sentRelay - w.relayIn);
+  const dropsAfterRelay = Math.max(0, w.relayDelivered - w.received[PATH_RELAY]);
+  const lossShare = sentRelay > 0 ? (dropsBeforeRelay + dropsAfterRelay) / sentRelay : 0;
+  const deliveredPps = w.relayDelivered / w.wallS;
+  const usPerPacket = w.relayIn > 0 ? (w.relayCpu.cpuMs * 1000) / w.relayIn : null;
+  return {
+    offeredPps: pps,
+    sentPps: round(sentRelay / w.wallS, 0),
+    relayInPps: round(w.relayIn / w.wallS, 0),
+    deliveredPps: round(deliveredPps, 0),
+    receivedPps: round(w.received[PATH_RELAY] / w.wallS, 0),
+    dropsBeforeRelay,
+    dropsAfterRelay,
+    lossShare: round(lossShare, 5),
+    relayCpu: round(w.relayCpu.fraction, 4),
+    relayUser: round(w.relayUserFraction, 4),
+    relaySystem: round(w.relaySystemFraction, 4),
+    usCpuPerPacket: round(usPerPacket, 2),
+    ppsPerCore: w.relayCpu.fraction > 0 ? round(deliveredPps / w.relayCpu.fraction, 0) : null,
+    loadGenCpu: round(w.genCpu.fraction, 4),
+    otherLoadCores: round(w.otherLoadCores, 2),
+    irqCores: round(w.irqCores, 2),
+    contended: w.otherLoadCores !== null && w.otherLoadCores > CONTENDED_CORES,
+    held: lossShare <= HELD_LOSS && w.relayCpu.fraction <= HELD_CPU,
+  };
+}
+
+/** U[μ−σ, μ+σ) quantile: what the configured delay alone gives at quantile q (0..1). */
+const uniformQuantile = (mu, sigma, q) => mu - sigma + 2 * sigma * q;
+
+async function latencyRow(relay, gen, profile, warmMs, windowMs) {
+  await relay.call("setProfile", { profile });
+  gen.lat = [[], []];
+  const stop = gen.start(LATENCY_RATE_PPS, true);
+  await sleep(warmMs);
+  gen.recFrom = performance.now();
+  gen.recTo = gen.recFrom + windowMs;
+  const w = await measureWindow(relay, gen, windowMs);
+  stop();
+  await drain(relay, 1_000);
+  gen.recTo = -Infinity;
+  const direct = summarize(gen.lat[PATH_DIRECT]);
+  const relayed = summarize(gen.lat[PATH_RELAY]);
+  const nominal = (q) => (profile ? uniformQuantile(profile.delayMs, profile.jitterMs, q) : 0);
+  const ms = (s) => ({ count: s.count, p50: round(s.p50, 3), p95: round(s.p95, 3), p99: round(s.p99, 3), max: round(s.max, 3), mean: round(s.mean, 3) });
+  return {
+    profile: profile ? `delay ${profile.delayMs}ms ${profile.jitterMs}ms loss ${profile.lossProbability * 100}%` : "none",
+    ratePps: LATENCY_RATE_PPS,
+    directMs: ms(direct),
+    relayMs: ms(relayed),
+    /** Relay path − direct path, same window; under a profile, also − the configured delay's quantile. */
+    addedMs: {
+      p50: round(relayed.p50 - direct.p50 - nominal(0.5), 3),
+      p99: round(relayed.p99 - direct.p99 - nominal(0.99), 3),
+    },
+    nominalDelayMs: profile ? { p50: nominal(0.5), p99: nominal(0.99) } : null,
+    relayLoss: w.relayIn > 0 ? round(w.relayDroppedLoss / w.relayIn, 4) : null,
+    relayInPps: round(w.relayIn / w.wallS, 0),
+    relayCpu: round(w.relayCpu.fraction, 4),
+    usCpuPerPacket: w.relayIn > 0 ? round((w.relayCpu.cpuMs * 1000) / w.relayIn, 2) : null,
+    loadGenCpu: round(w.genCpu.fraction, 4),
+    otherLoadCores: round(w.otherLoadCores, 2),
+    contended: w.otherLoadCores !== null && w.otherLoadCores > CONTENDED_CORES,
+  };
+}
+
+/**
+ * Run the relay bench. `studentPps`: packets per second one student's media brings (from the
+ * bench clip), to turn packets per core into student links per core.
+ */
+export async function runRelay({ loads = RELAY_LOADS_PPS, warmMs = 1_000, windowMs = 3_000, latencyWindowMs = 6_000, studentPps = null, log = () => undefined } = {}) {
+  const relay = await forkRelay();
+  let gen = null;
+  try {
+    const ports = await relay.call("open");
+    gen = await LoadGen.open(ports.teacherFacingPort);
+    await relay.call("setTargets", { student: { address: HOST, port: gen.rx.address().port } });
+
+    const throughput = [];
+    for (const pps of loads) {
+      await quiet(log, `${pps} pps`);
+      log(`relay: (a) zero impairment, offered ${pps} pps for ${windowMs / 1000} s`);
+      throughput.push(await throughputRow(relay, gen, pps, warmMs, windowMs));
+    }
+
+    await quiet(log, "latency");
+    log(`relay: (b) latency, relay vs direct path at ${LATENCY_RATE_PPS} pps each, zero impairment, ${latencyWindowMs / 1000} s`);
+    const clean = await latencyRow(relay, gen, null, warmMs, latencyWindowMs);
+    await quiet(log, "impaired latency");
+    log(`relay: (c) latency and CPU under delay ${TYPICAL_PROFILE.delayMs}ms ${TYPICAL_PROFILE.jitterMs}ms loss ${TYPICAL_PROFILE.lossProbability * 100}%, ${latencyWindowMs / 1000} s`);
+    const impaired = await latencyRow(relay, gen, TYPICAL_PROFILE, warmMs, latencyWindowMs);
+
+    const held = throughput.filter((r) => r.held);
+    const best = held.length > 0 ? held.reduce((a, b) => (b.deliveredPps > a.deliveredPps ? b : a)) : null;
+    const perCore = best?.ppsPerCore ?? null;
+    return {
+      name: "relay",
+      title: "netem relay (UdpRelay): packets per core, added latency, CPU per packet under impairment",
+      layout: "relay alone in one process | UDP sender + receiver in the bench process (one clock); 127.0.0.1",
+      packetBytes: RELAY_PACKET_BYTES,
+      throughput,
+      latency: { clean, impaired },
+      figures: {
+        unit: "relayed packets per second per core of relay CPU",
+        ppsPerCore: perCore,
+        atDeliveredPps: best?.deliveredPps ?? null,
+        usCpuPerPacketClean: clean.usCpuPerPacket,
+        usCpuPerPacketImpaired: impaired.usCpuPerPacket,
+        impairedCostRatio: clean.usCpuPerPacket && impaired.usCpuPerPacket ? round(impaired.usCpuPerPacket / clean.usCpuPerPacket, 2) : null,
+        addedLatencyMs: clean.addedMs,
+        addedLatencyImpairedMs: impaired.addedMs,
+        studentPps,
+        studentLinksPerCore: perCore !== null && studentPps ? round(perCore / studentPps, 0) : null,
+        note: best ? null : "no offered load held (loss ≤ 1 % and relay < 0.95 core)",
+      },
+    };
+  } finally {
+    gen?.close();
+    await relay.stop();
+  }
+}
+
+/** Print the relay bench's tables. */
+export function printRelay(r, log = console.log) {
+  log(`\n== ${r.title} ==\n   layout: ${r.layout}; ${r.packetBytes}-byte datagrams`);
+  table(
+    log,
+    ["offered pps", "relayed pps", "relay CPU %", "user %", "sys %", "µs CPU/pkt", "pps/core", "lost", "loadgen %", "other load", "held"],
+    r.throughput.map((t) => [
+      String(t.offeredPps),
+      String(t.deliveredPps),
+      pct(t.relayCpu),
+      pct(t.relayUser),
+      pct(t.relaySystem),
+      fmt(t.usCpuPerPacket, 2),
+      t.ppsPerCore === null ? "-" : String(t.ppsPerCore),
+      `${t.dropsBeforeRelay + t.dropsAfterRelay} (${(t.lossShare * 100).toFixed(2)} %)`,
+      pct(t.loadGenCpu),
+      t.otherLoadCores === null ? "-" : `${t.otherLoadCores.toFixed(2)}${t.contended ? "*" : ""}`,
+      t.held ? "yes" : "NO",
+    ]),
+  );
+  log(`   relay CPU = the relay process (user + system; system includes the kernel's loopback delivery of its sends); lost = kernel drops before + after the relay.`);
+  log(`\n   latency, one-way, relay path vs direct path in the same window (${r.latency.clean.ratePps} pps each path):`);
+  table(
+    log,
+    ["profile", "direct p50", "direct p99", "relay p50", "relay p99", "added p50", "added p99", "relay loss", "µs CPU/pkt", "relay CPU %", "other load"],
+    [r.latency.clean, r.latency.impaired].map((l) => [
+      l.profile,
+      fmt(l.directMs.p50, 3),
+      fmt(l.directMs.p99, 3),
+      fmt(l.relayMs.p50, 3),
+      fmt(l.relayMs.p99, 3),
+      fmt(l.addedMs.p50, 3),
+      fmt(l.addedMs.p99, 3),
+      l.relayLoss === null ? "-" : `${(l.relayLoss * 100).toFixed(2)} %`,
+      fmt(l.usCpuPerPacket, 2),
+      pct(l.relayCpu),
+      l.otherLoadCores === null ? "-" : `${l.otherLoadCores.toFixed(2)}${l.contended ? "*" : ""}`,
+    ]),
+  );
+  log(`   ms; added = relay − direct (and − the configured delay's own quantile, U[30,50) ms, under the profile).`);
+  log(relaySummary(r));
+}
+
+/** The relay bench's figure lines (also used in the run's summary). */
+export function relaySummary(r) {
+  const f = r.figures;
+  return [
+    `-> ${f.unit}: ${f.ppsPerCore === null ? f.note : `${f.ppsPerCore} (at ${f.atDeliveredPps} pps relayed)`}` +
+      (f.studentLinksPerCore ? `; ≈ ${f.studentLinksPerCore} student links per core at ${f.studentPps} pps per student` : ""),
+    `   added latency at zero impairment: p50 ${fmt(f.addedLatencyMs.p50, 3)} ms, p99 ${fmt(f.addedLatencyMs.p99, 3)} ms; ` +
+      `beyond the configured delay under the profile: p50 ${fmt(f.addedLatencyImpairedMs.p50, 3)} ms, p99 ${fmt(f.addedLatencyImpairedMs.p99, 3)} ms`,
+    `   relay CPU per packet at ${LATENCY_RATE_PPS} pps: ${fmt(f.usCpuPerPacketClean, 2)} µs clean, ${fmt(f.usCpuPerPacketImpaired, 2)} µs impaired (×${fmt(f.impairedCostRatio, 2)})`,
+  ].join("\n");
+}
+
+function table(log, head, rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => "   " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  log(line(head));
+  for (const r of rows) log(line(r));
+}
+function pct(f) {
+  return f === null || f === undefined ? "-" : (f * 100).toFixed(1);
+}
+function fmt(v, d = 1) {
+  return v === null || v === undefined ? "-" : v.toFixed(d);
+}
