@@ -21,7 +21,8 @@
 //               timer + the runner's per-second samples (counter snapshot + wireSamplesPerSecond) +
 //               the end of the session (flush, summarizeWire), amortised over the media seconds.
 //     CPU is process.cpuUsage (user + system, GC threads included) around each batch; the figure is
-//     the median over rounds of CPU µs per student per second of media.
+//     the median over rounds of CPU µs per student per second of media; the ratio is the median of the
+//     rounds' own proctor ÷ bare (batches run back to back), which a noisy shared machine disturbs least.
 import { createRequire } from "node:module";
 import { loadClip } from "../dist/streamer/clip-library.js";
 import { Vp8Packetizer, nextPictureId } from "../dist/streamer/vp8-packetizer.js";
@@ -346,10 +347,14 @@ async function measureCondition({ clip, stream, loss, rounds, batchMs, log }) {
     runProctor([newStudent(stream), newStudent(stream)], sched);
     nWarm++;
   }
-  const perBare = timeBare(stream, sched, 8) / 8;
-  const students = Array.from({ length: 4 }, () => newStudent(stream));
-  const p = runProctor(students, sched);
-  const perProctor = (p.liveMs + p.endMs) / 4;
+  // Least of three probes: a probe disturbed by another tenant would only shrink the batches.
+  let perBare = Infinity;
+  let perProctor = Infinity;
+  for (let i = 0; i < 3; i++) {
+    perBare = Math.min(perBare, timeBare(stream, sched, 8) / 8);
+    const p = runProctor(Array.from({ length: 4 }, () => newStudent(stream)), sched);
+    perProctor = Math.min(perProctor, (p.liveMs + p.endMs) / 4);
+  }
   const kBare = Math.max(4, Math.round(batchMs / Math.max(0.01, perBare)));
   const kProctor = Math.max(2, Math.round(batchMs / Math.max(0.01, perProctor)));
 
@@ -373,6 +378,8 @@ async function measureCondition({ clip, stream, loss, rounds, batchMs, log }) {
   const med = (a) => percentile(a, 50);
   const bareUs = med(bare);
   const proctorUs = med(total);
+  // Each round's two batches ran back to back: their ratio cancels slow drifts of a shared machine.
+  const pairedRatio = med(total.map((v, i) => v / bare[i]));
   const pktPerS = sched.packetIdxs.length / mediaS;
   log(`pipeline: loss ${loss * 100} %: ${rounds} rounds of ${kBare} bare / ${kProctor} proctor replays of ${mediaS.toFixed(1)} s`);
   return {
@@ -391,7 +398,8 @@ async function measureCondition({ clip, stream, loss, rounds, batchMs, log }) {
       proctorEndOfSession: round(med(end), 1),
     },
     usPerPacket: { bare: round(bareUs / pktPerS, 3), proctor: round(med(live) / pktPerS, 3) },
-    ratio: round(proctorUs / bareUs, 2),
+    /** Median over rounds of proctor ÷ bare within the round (paired). */
+    ratio: round(pairedRatio, 2),
     /** Light students one core could observe if this pipeline were all they did (10⁶ µs / proctor µs per s). */
     pipelineOnlyStudentsPerCore: round(1e6 / proctorUs, 0),
     spread: {
@@ -404,7 +412,7 @@ async function measureCondition({ clip, stream, loss, rounds, batchMs, log }) {
 }
 
 /** Run the pipeline bench on the bench clip (a GeneratedClip). */
-export async function runPipeline({ generated, rounds = 8, batchMs = 300, losses = [0, PIPELINE_LOSS], log = () => undefined }) {
+export async function runPipeline({ generated, rounds = 16, batchMs = 200, losses = [0, PIPELINE_LOSS], log = () => undefined }) {
   const clip = await loadClip(generated);
   const stream = buildStream(clip);
   log(
@@ -464,7 +472,8 @@ export function printPipeline(r, log = console.log) {
   log(line(head));
   for (const x of rows) log(line(x));
   log(`   µs/s = CPU µs per student per second of media (median over rounds); live = per-packet handlers + NACK timer + per-second samples;`);
-  log(`   end = flush + final samples + summarizeWire, amortised over the ${r.stream.seconds} s; proctor µs/pkt = live / packets; spread = min–max over rounds.`);
+  log(`   end = flush + final samples + summarizeWire, amortised over the ${r.stream.seconds} s; proctor µs/pkt = live / packets; spread = min–max over rounds;`);
+  log(`   ratio = median of each round's proctor ÷ bare (back-to-back batches), steadier on a shared machine than the ratio of the medians.`);
   log(pipelineSummary(r));
 }
 

@@ -10,13 +10,17 @@
 //
 //   (a) throughput: zero impairment, relayed packets only, at a few offered loads; relay CPU (user +
 //       system: system includes the kernel's loopback delivery done in the relay's send calls) over a
-//       steady window → µs of CPU per packet and packets per second per core of relay CPU.
+//       steady window → µs of CPU per packet and packets per second per core of relay CPU. Baseline
+//       at two of those loads, same process: a bare Node forwarder (two dgram sockets, nothing else),
+//       i.e. what any Node userspace relay pays before it does anything netem-like.
 //   (b) added latency at zero impairment: relay path and direct path interleaved packet by packet in
-//       the SAME window at the same rate (5000 pps each); added = relay − direct (p50, p99).
+//       the SAME window at the same rate (5000 pps each); added = relay − direct (mean, p50, p99).
 //   (c) the same with a typical profile (delay 40 ms ± 10 ms uniform, 5 % random loss): relay CPU per
 //       packet under impairment (heap + one timer per direction) and the latency beyond the
-//       configured delay (measured quantile − the same quantile of U[30, 50) ms).
-// Each phase waits (≤ 5 s) for a quiet machine and reports the load from outside our processes.
+//       configured delay: mean relay − mean direct − 40 ms (means add up), and measured quantile − the
+//       same quantile of U[30, 50) ms (quantiles do not add up; these include the base path).
+// Each phase waits (≤ 2 s) for a quiet machine and reports the load from outside our processes; a
+// load that failed while contended is measured again (twice at most). The whole bench takes ~1 min.
 import { fork } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { cpus } from "node:os";
@@ -33,7 +37,9 @@ const HOST = "127.0.0.1";
 export const RELAY_PACKET_BYTES = 1100;
 const RECV_BUFFER_BYTES = 4 << 20;
 /** Offered loads of phase (a), packets per second through the relay. */
-export const RELAY_LOADS_PPS = [5_000, 10_000, 20_000, 30_000, 40_000];
+export const RELAY_LOADS_PPS = [5_000, 10_000, 20_000, 40_000];
+/** Loads at which the bare Node forwarder (baseline) is measured right after the relay. */
+export const BASELINE_LOADS_PPS = [5_000, 20_000];
 /** Rate of each path in phases (b) and (c). */
 export const LATENCY_RATE_PPS = 5_000;
 /** Phase (c)'s profile: tc-netem `delay 40ms 10ms loss random 5%`. */
@@ -42,6 +48,9 @@ export const TYPICAL_PROFILE = { delayMs: 40, jitterMs: 10, lossProbability: 0.0
 const HELD_LOSS = 0.01;
 /** …and its process stayed below this fraction of a core. */
 const HELD_CPU = 0.95;
+/** Longest wait for a quiet machine before a phase, and re-measurements allowed in phase (a). */
+const QUIET_WAIT_MS = 2_000;
+const RETRIES = 2;
 
 if (process.argv.includes(CHILD_FLAG)) await relayChild();
 
@@ -52,15 +61,35 @@ async function relayChild() {
   const { cleanParams } = await import("../dist/netem/params.js");
   const { seededRandom } = await import("../dist/random.js");
   let relay = null;
+  // Baseline in the same process: the least a Node UDP relay does — two sockets, every datagram
+  // received on one is sent on the other to the latched target with send(buf, port, address), as
+  // UdpRelay sends (no engine, no counters beyond two integers).
+  const bare = { in: null, out: null, target: null, packetsIn: 0, delivered: 0 };
+  const bindBare = () =>
+    new Promise((resolve, reject) => {
+      const sock = createSocket({ type: "udp4", recvBufferSize: RECV_BUFFER_BYTES });
+      sock.once("error", reject);
+      sock.bind(0, HOST, () => resolve(sock));
+    });
   const paramsOf = (p) =>
     p ? { ...cleanParams(), delayMs: p.delayMs, jitterMs: p.jitterMs, loss: p.lossProbability > 0 ? { kind: "random", probability: p.lossProbability, correlation: 0 } : { kind: "none" } } : cleanParams();
   serve({
     async open() {
       relay = await UdpRelay.open({ random: { down: seededRandom(3), up: seededRandom(4) }, host: HOST, recvBufferBytes: RECV_BUFFER_BYTES });
-      return { teacherFacingPort: relay.teacherFacingPort, studentFacingPort: relay.studentFacingPort, pid: process.pid };
+      bare.in = await bindBare();
+      bare.out = await bindBare();
+      bare.in.on("message", (msg) => {
+        bare.packetsIn++;
+        const t = bare.target;
+        if (t === null) return;
+        bare.delivered++;
+        bare.out.send(msg, t.port, t.address);
+      });
+      return { teacherFacingPort: relay.teacherFacingPort, bareInPort: bare.in.address().port, pid: process.pid };
     },
     setTargets({ student }) {
       relay.setTargets({ student });
+      bare.target = { address: student.address, port: student.port };
       return { ok: true };
     },
     setProfile({ profile }) {
@@ -68,10 +97,12 @@ async function relayChild() {
       return { ok: true };
     },
     mark() {
-      return { cpu: cpuSample(), counters: relay.counters("down"), pending: relay.pending("down") };
+      return { cpu: cpuSample(), relay: relay.counters("down"), bare: { packetsIn: bare.packetsIn, delivered: bare.delivered }, pending: relay.pending("down") };
     },
     async exit() {
       await relay?.close();
+      bare.in?.close();
+      bare.out?.close();
       setTimeout(() => process.exit(0), 20);
       return { ok: true };
     },
@@ -127,6 +158,7 @@ async function forkRelay() {
 
 const PATH_DIRECT = 0;
 const PATH_RELAY = 1;
+const PATH_BARE = 2;
 const POOL = 8192; // send buffers in rotation: a buffer is rewritten only 8192 sends later
 
 function bindUdp(connectPort) {
@@ -147,21 +179,20 @@ function bindUdp(connectPort) {
 }
 
 class LoadGen {
-  received = [0, 0];
-  sent = [0, 0];
+  received = [0, 0, 0];
+  sent = [0, 0, 0];
   /** Latency recording: packets whose send stamp falls in [recFrom, recTo). */
   recFrom = Infinity;
   recTo = -Infinity;
-  lat = [[], []];
+  lat = [[], [], []];
   pool = Array.from({ length: POOL }, () => Buffer.alloc(RELAY_PACKET_BYTES));
   next = 0;
 
-  static async open(relayPort) {
+  static async open(relayPort, barePort) {
     const g = new LoadGen();
     g.rx = await bindUdp();
     g.rx.on("message", (m) => g.onMessage(m));
-    g.txRelay = await bindUdp(relayPort);
-    g.txDirect = await bindUdp(g.rx.address().port);
+    g.tx = [await bindUdp(g.rx.address().port), await bindUdp(relayPort), await bindUdp(barePort)];
     return g;
   }
 
@@ -179,18 +210,15 @@ class LoadGen {
     b[0] = path;
     b.writeUInt32LE(this.sent[path]++, 4);
     b.writeDoubleLE(performance.now(), 8);
-    (path === PATH_RELAY ? this.txRelay : this.txDirect).send(b);
+    this.tx[path].send(b);
   }
 
-  /** Send `pps` per path (relay only, or relay and direct interleaved) in 1-ms ticks; returns stop(). */
-  start(pps, withDirect) {
+  /** Send `pps` on each of `paths` (interleaved packet by packet) in 1-ms ticks; returns stop(). */
+  start(pps, paths) {
     const perMs = pps / 1000;
     return startTicker(1, performance.now(), (k) => {
       const n = Math.floor((k + 1) * perMs) - Math.floor(k * perMs);
-      for (let i = 0; i < n; i++) {
-        this.send(PATH_RELAY);
-        if (withDirect) this.send(PATH_DIRECT);
-      }
+      for (let i = 0; i < n; i++) for (const p of paths) this.send(p);
     });
   }
 
@@ -199,14 +227,14 @@ class LoadGen {
   }
 
   close() {
-    for (const s of [this.rx, this.txRelay, this.txDirect]) s?.close();
+    for (const s of [this.rx, ...(this.tx ?? [])]) s?.close();
   }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Relay + load generator counters and CPU over one window. */
-async function measureWindow(relay, gen, windowMs) {
+/** Forwarder (relay or bare, in the relay process) + load generator counters and CPU over one window. */
+async function measureWindow(relay, gen, windowMs, kind = "relay") {
   const r0 = await relay.call("mark");
   const g0 = cpuSample();
   const s0 = gen.snapshot();
@@ -219,7 +247,7 @@ async function measureWindow(relay, gen, windowMs) {
   const relayCpu = cpuBetween(r0.cpu, r1.cpu);
   const genCpu = cpuBetween(g0, g1);
   const wallS = relayCpu.wallMs / 1000;
-  const d = (k) => r1.counters[k] - r0.counters[k];
+  const d = (k) => (r1[kind][k] ?? 0) - (r0[kind][k] ?? 0);
   const busy = machineBusyBetween(m0, m1);
   const irq = machineIrqBetween(m0, m1) ?? 0;
   const cores = cpus().length;
@@ -234,8 +262,8 @@ async function measureWindow(relay, gen, windowMs) {
     relayDelivered: d("delivered"),
     relayDroppedLoss: d("droppedLoss"),
     relayDroppedQueue: d("droppedQueue"),
-    sent: [s1.sent[0] - s0.sent[0], s1.sent[1] - s0.sent[1]],
-    received: [s1.received[0] - s0.received[0], s1.received[1] - s0.received[1]],
+    sent: s1.sent.map((v, i) => v - s0.sent[i]),
+    received: s1.received.map((v, i) => v - s0.received[i]),
     pendingAtEnd: r1.pending,
     machineBusyCores: busy === null ? null : busy * cores,
     irqCores: busy === null ? null : irq * cores,
@@ -252,36 +280,38 @@ async function drain(relay, maxMs) {
 }
 
 async function quiet(log, what) {
-  const q = await waitForQuiet({ maxBusyCores: 0.35, cores: cpus().length, maxWaitMs: 5_000, sampleMs: 500 });
-  if (!q.quiet) log(`relay: ${what}: machine still busy (${q.busyCores?.toFixed(2)} cores) after 5 s; measuring anyway (see "other load")`);
+  const q = await waitForQuiet({ maxBusyCores: 0.35, cores: cpus().length, maxWaitMs: QUIET_WAIT_MS, sampleMs: 500 });
+  if (!q.quiet) log(`relay: ${what}: machine still busy (${q.busyCores?.toFixed(2)} cores) after ${QUIET_WAIT_MS / 1000} s; measuring anyway (see "other load")`);
   return q.busyCores;
 }
 
 // ─── phases ──────────────────────────────────────────────────────────────────────────────────────
 
-async function throughputRow(relay, gen, pps, warmMs, windowMs) {
+async function throughputRow(relay, gen, kind, pps, warmMs, windowMs) {
+  const path = kind === "relay" ? PATH_RELAY : PATH_BARE;
   // Loss is counted over the whole phase (start → drained), CPU and rates over the steady window.
-  const r0 = (await relay.call("mark")).counters;
+  const r0 = (await relay.call("mark"))[kind];
   const s0 = gen.snapshot();
-  const stop = gen.start(pps, false);
+  const stop = gen.start(pps, [path]);
   await sleep(warmMs);
-  const w = await measureWindow(relay, gen, windowMs);
+  const w = await measureWindow(relay, gen, windowMs, kind);
   stop();
   await drain(relay, 500);
-  const r1 = (await relay.call("mark")).counters;
+  const r1 = (await relay.call("mark"))[kind];
   const s1 = gen.snapshot();
-  const sentRelay = s1.sent[PATH_RELAY] - s0.sent[PATH_RELAY];
+  const sentRelay = s1.sent[path] - s0.sent[path];
   const dropsBeforeRelay = Math.max(0, sentRelay - (r1.packetsIn - r0.packetsIn));
-  const dropsAfterRelay = Math.max(0, r1.delivered - r0.delivered - (s1.received[PATH_RELAY] - s0.received[PATH_RELAY]));
+  const dropsAfterRelay = Math.max(0, r1.delivered - r0.delivered - (s1.received[path] - s0.received[path]));
   const lossShare = sentRelay > 0 ? (dropsBeforeRelay + dropsAfterRelay) / sentRelay : 0;
   const deliveredPps = w.relayDelivered / w.wallS;
   const usPerPacket = w.relayIn > 0 ? (w.relayCpu.cpuMs * 1000) / w.relayIn : null;
   return {
+    forwarder: kind,
     offeredPps: pps,
-    sentPps: round(w.sent[PATH_RELAY] / w.wallS, 0),
+    sentPps: round(w.sent[path] / w.wallS, 0),
     relayInPps: round(w.relayIn / w.wallS, 0),
     deliveredPps: round(deliveredPps, 0),
-    receivedPps: round(w.received[PATH_RELAY] / w.wallS, 0),
+    receivedPps: round(w.received[path] / w.wallS, 0),
     dropsBeforeRelay,
     dropsAfterRelay,
     lossShare: round(lossShare, 5),
@@ -303,8 +333,8 @@ const uniformQuantile = (mu, sigma, q) => mu - sigma + 2 * sigma * q;
 
 async function latencyRow(relay, gen, profile, warmMs, windowMs) {
   await relay.call("setProfile", { profile });
-  gen.lat = [[], []];
-  const stop = gen.start(LATENCY_RATE_PPS, true);
+  gen.lat = [[], [], []];
+  const stop = gen.start(LATENCY_RATE_PPS, [PATH_RELAY, PATH_DIRECT]);
   await sleep(warmMs);
   gen.recFrom = performance.now();
   gen.recTo = gen.recFrom + windowMs;
@@ -321,10 +351,15 @@ async function latencyRow(relay, gen, profile, warmMs, windowMs) {
     ratePps: LATENCY_RATE_PPS,
     directMs: ms(direct),
     relayMs: ms(relayed),
-    /** Relay path − direct path, same window; under a profile, also − the configured delay's quantile. */
+    /**
+     * Clean: relay path − direct path, same window (mean, p50, p99). Under a profile: mean = relay −
+     * direct − the configured mean delay (means add up); p50/p99 = relay − the configured delay's
+     * own quantile (quantiles do not add up, so the direct path is not subtracted: they include it).
+     */
     addedMs: {
-      p50: round(relayed.p50 - direct.p50 - nominal(0.5), 3),
-      p99: round(relayed.p99 - direct.p99 - nominal(0.99), 3),
+      mean: round(relayed.mean - direct.mean - (profile ? profile.delayMs : 0), 3),
+      p50: round(relayed.p50 - (profile ? nominal(0.5) : direct.p50), 3),
+      p99: round(relayed.p99 - (profile ? nominal(0.99) : direct.p99), 3),
     },
     nominalDelayMs: profile ? { p50: nominal(0.5), p99: nominal(0.99) } : null,
     relayLoss: w.relayIn > 0 ? round(w.relayDroppedLoss / w.relayIn, 4) : null,
@@ -341,25 +376,28 @@ async function latencyRow(relay, gen, profile, warmMs, windowMs) {
  * Run the relay bench. `studentPps`: packets per second one student's media brings (from the
  * bench clip), to turn packets per core into student links per core.
  */
-export async function runRelay({ loads = RELAY_LOADS_PPS, warmMs = 1_000, windowMs = 3_000, latencyWindowMs = 6_000, studentPps = null, log = () => undefined } = {}) {
+export async function runRelay({ loads = RELAY_LOADS_PPS, baselineLoads = BASELINE_LOADS_PPS, warmMs = 1_000, windowMs = 3_000, latencyWindowMs = 5_000, studentPps = null, log = () => undefined } = {}) {
   const relay = await forkRelay();
   let gen = null;
   try {
     const ports = await relay.call("open");
-    gen = await LoadGen.open(ports.teacherFacingPort);
+    gen = await LoadGen.open(ports.teacherFacingPort, ports.bareInPort);
     await relay.call("setTargets", { student: { address: HOST, port: gen.rx.address().port } });
 
     const throughput = [];
+    let retries = RETRIES;
     for (const pps of loads) {
-      await quiet(log, `${pps} pps`);
-      log(`relay: (a) zero impairment, offered ${pps} pps for ${windowMs / 1000} s`);
-      let row = await throughputRow(relay, gen, pps, warmMs, windowMs);
-      if (!row.held && row.contended) {
-        log(`relay: ${pps} pps did not hold while contended (other load ${row.otherLoadCores} cores); measuring again`);
-        await quiet(log, `${pps} pps (again)`);
-        row = { ...(await throughputRow(relay, gen, pps, warmMs, windowMs)), retried: true };
+      for (const kind of baselineLoads.includes(pps) ? ["relay", "bare"] : ["relay"]) {
+        await quiet(log, `${kind} ${pps} pps`);
+        log(`relay: (a) zero impairment, ${kind === "relay" ? "UdpRelay" : "bare Node forwarder (baseline)"}, offered ${pps} pps for ${windowMs / 1000} s`);
+        let row = await throughputRow(relay, gen, kind, pps, warmMs, windowMs);
+        if (!row.held && row.contended && retries-- > 0) {
+          log(`relay: ${kind} ${pps} pps did not hold while contended (other load ${row.otherLoadCores} cores); measuring again`);
+          await quiet(log, `${kind} ${pps} pps (again)`);
+          row = { ...(await throughputRow(relay, gen, kind, pps, warmMs, windowMs)), retried: true };
+        }
+        throughput.push(row);
       }
-      throughput.push(row);
     }
 
     await quiet(log, "latency");
@@ -369,13 +407,22 @@ export async function runRelay({ loads = RELAY_LOADS_PPS, warmMs = 1_000, window
     log(`relay: (c) latency and CPU under delay ${TYPICAL_PROFILE.delayMs}ms ${TYPICAL_PROFILE.jitterMs}ms loss ${TYPICAL_PROFILE.lossProbability * 100}%, ${latencyWindowMs / 1000} s`);
     const impaired = await latencyRow(relay, gen, TYPICAL_PROFILE, warmMs, latencyWindowMs);
 
-    const held = throughput.filter((r) => r.held);
+    const relayRows = throughput.filter((r) => r.forwarder === "relay");
+    const held = relayRows.filter((r) => r.held);
     const best = held.length > 0 ? held.reduce((a, b) => (b.deliveredPps > a.deliveredPps ? b : a)) : null;
     const perCore = best?.ppsPerCore ?? null;
+    // Relay vs bare forwarder at the same offered loads (both held): CPU per packet.
+    const versusBare = baselineLoads
+      .map((pps) => {
+        const r = relayRows.find((x) => x.offeredPps === pps);
+        const b = throughput.find((x) => x.forwarder === "bare" && x.offeredPps === pps);
+        return r?.held && b?.held ? { pps, relayUs: r.usCpuPerPacket, bareUs: b.usCpuPerPacket, ratio: round(r.usCpuPerPacket / b.usCpuPerPacket, 2) } : null;
+      })
+      .filter(Boolean);
     return {
       name: "relay",
       title: "netem relay (UdpRelay): packets per core, added latency, CPU per packet under impairment",
-      layout: "relay alone in one process | UDP sender + receiver in the bench process (one clock); 127.0.0.1",
+      layout: "relay (and the bare-forwarder baseline, idle while the relay runs) in one process | UDP sender + receiver in the bench process (one clock); 127.0.0.1",
       packetBytes: RELAY_PACKET_BYTES,
       throughput,
       latency: { clean, impaired },
@@ -391,6 +438,7 @@ export async function runRelay({ loads = RELAY_LOADS_PPS, warmMs = 1_000, window
         impairedCostRatio: clean.usCpuPerPacket && impaired.usCpuPerPacket ? round(impaired.usCpuPerPacket / clean.usCpuPerPacket, 2) : null,
         addedLatencyMs: clean.addedMs,
         addedLatencyImpairedMs: impaired.addedMs,
+        versusBare,
         studentPps,
         studentLinksPerCore: perCore !== null && studentPps ? round(perCore / studentPps, 0) : null,
         note: best ? null : "no offered load held (loss ≤ 1 % and relay < 0.95 core)",
@@ -407,8 +455,9 @@ export function printRelay(r, log = console.log) {
   log(`\n== ${r.title} ==\n   layout: ${r.layout}; ${r.packetBytes}-byte datagrams`);
   table(
     log,
-    ["offered pps", "relayed pps", "relay CPU %", "user %", "sys %", "µs CPU/pkt", "pps/core", "lost", "loadgen %", "other load", "held"],
+    ["forwarder", "offered pps", "relayed pps", "relay CPU %", "user %", "sys %", "µs CPU/pkt", "pps/core", "lost", "loadgen %", "other load", "held"],
     r.throughput.map((t) => [
+      t.forwarder === "relay" ? "UdpRelay" : "bare fwd",
       String(t.offeredPps),
       String(t.deliveredPps),
       pct(t.relayCpu),
@@ -416,23 +465,26 @@ export function printRelay(r, log = console.log) {
       pct(t.relaySystem),
       fmt(t.usCpuPerPacket, 2),
       t.ppsPerCore === null ? "-" : String(t.ppsPerCore),
-      `${t.dropsBeforeRelay + t.dropsAfterRelay} (${(t.lossShare * 100).toFixed(2)} %)`,
+      `${t.dropsBeforeRelay}+${t.dropsAfterRelay} (${(t.lossShare * 100).toFixed(2)} %)`,
       pct(t.loadGenCpu),
       t.otherLoadCores === null ? "-" : `${t.otherLoadCores.toFixed(2)}${t.contended ? "*" : ""}`,
       t.held ? "yes" : "NO",
     ]),
   );
-  log(`   relay CPU = the relay process (user + system; system includes the kernel's loopback delivery of its sends); lost = kernel drops before + after the relay.`);
+  log(`   bare fwd = baseline: a plain Node forwarder (two dgram sockets, send(buf, port, address)) in the same process.`);
+  log(`   relay CPU = the relay process (user + system; system includes the kernel's loopback delivery of its sends); lost = kernel drops before + after the relay`);
+  log(`   (whole phase); held = lost ≤ ${HELD_LOSS * 100} % and relay < ${HELD_CPU * 100} % of a core; * = other load > ${CONTENDED_CORES} cores (contended).`);
   log(`\n   latency, one-way, relay path vs direct path in the same window (${r.latency.clean.ratePps} pps each path):`);
   table(
     log,
-    ["profile", "direct p50", "direct p99", "relay p50", "relay p99", "added p50", "added p99", "relay loss", "µs CPU/pkt", "relay CPU %", "other load"],
+    ["profile", "direct p50", "direct p99", "relay p50", "relay p99", "added mean", "added p50", "added p99", "relay loss", "µs CPU/pkt", "relay CPU %", "other load"],
     [r.latency.clean, r.latency.impaired].map((l) => [
       l.profile,
       fmt(l.directMs.p50, 3),
       fmt(l.directMs.p99, 3),
       fmt(l.relayMs.p50, 3),
       fmt(l.relayMs.p99, 3),
+      fmt(l.addedMs.mean, 3),
       fmt(l.addedMs.p50, 3),
       fmt(l.addedMs.p99, 3),
       l.relayLoss === null ? "-" : `${(l.relayLoss * 100).toFixed(2)} %`,
@@ -441,7 +493,8 @@ export function printRelay(r, log = console.log) {
       l.otherLoadCores === null ? "-" : `${l.otherLoadCores.toFixed(2)}${l.contended ? "*" : ""}`,
     ]),
   );
-  log(`   ms; added = relay − direct (and − the configured delay's own quantile, U[30,50) ms, under the profile).`);
+  log(`   ms; added, clean: relay − direct. Under the profile: mean = relay − direct − 40 ms; p50/p99 = relay − the configured`);
+  log(`   delay's own quantile (U[30,50): 40, 49.8 ms), so they include the base path (see direct).`);
   log(relaySummary(r));
 }
 
@@ -452,8 +505,9 @@ export function relaySummary(r) {
     `-> ${f.unit}: ${f.ppsPerCore === null ? f.note : `${f.ppsPerCore} (at ${f.atDeliveredPps} pps relayed)`}` +
       (f.ppsPerCoreLowLoad ? `; ${f.ppsPerCoreLowLoad} at ${f.lowLoadPps} pps offered` : "") +
       (f.studentLinksPerCore ? `; ≈ ${f.studentLinksPerCore} student links per core at ${f.studentPps} pps per student` : ""),
-    `   added latency at zero impairment: p50 ${fmt(f.addedLatencyMs.p50, 3)} ms, p99 ${fmt(f.addedLatencyMs.p99, 3)} ms; ` +
-      `beyond the configured delay under the profile: p50 ${fmt(f.addedLatencyImpairedMs.p50, 3)} ms, p99 ${fmt(f.addedLatencyImpairedMs.p99, 3)} ms`,
+    `   added latency at zero impairment: mean ${fmt(f.addedLatencyMs.mean, 3)}, p50 ${fmt(f.addedLatencyMs.p50, 3)}, p99 ${fmt(f.addedLatencyMs.p99, 3)} ms; ` +
+      `beyond the configured delay under the profile: mean ${fmt(f.addedLatencyImpairedMs.mean, 3)}, p50 ${fmt(f.addedLatencyImpairedMs.p50, 3)}, p99 ${fmt(f.addedLatencyImpairedMs.p99, 3)} ms`,
+    (f.versusBare.length > 0 ? `   vs a bare Node forwarder, CPU per packet: ${f.versusBare.map((v) => `${v.pps} pps ${fmt(v.relayUs, 2)} vs ${fmt(v.bareUs, 2)} µs (×${fmt(v.ratio, 2)})`).join("; ")}\n` : "") +
     `   relay CPU per packet at ${LATENCY_RATE_PPS} pps: ${fmt(f.usCpuPerPacketClean, 2)} µs clean, ${fmt(f.usCpuPerPacketImpaired, 2)} µs impaired (×${fmt(f.impairedCostRatio, 2)})`,
   ].join("\n");
 }

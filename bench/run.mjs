@@ -2,11 +2,16 @@
 // baseline measured in the same run on the same machine —
 //   1. streamer fan-out: students served per core of the AI teacher   (fanout.mjs; target ≥ 250)
 //   2. light-student density: light students per core                  (density.mjs; target ≥ 120)
+// and two cost figures (≤ ~1 min each) —
+//   3. netem relay: relayed packets per second per core, added latency (relay vs direct path, same
+//      window), CPU per packet under a typical profile                 (relay.mjs; issue 3)
+//   4. wire-tier pipeline: the light student's observation pipeline in CPU µs per second of media
+//      beside bare werift deSerialize, clean and with 30 % loss        (pipeline.mjs; issue 4)
 // Every class runs in its own processes (child_process.fork, IPC), joins outside the measurement
 // window, then a warm-up and a steady window (default 10 s). Prints a table per bench and the
 // per-core figures; writes reports/bench/<bench>.json and reports/bench/summary.json.
 //
-// Options: --only fanout|density   --n 20,60,120 (both benches)   --fanout-n …   --density-n …
+// Options: --only fanout|density|relay|pipeline (comma-separated)   --n 20,60,120 (fanout and density)   --fanout-n …   --density-n …
 //          --window <s> (10)   --warm <s> (2)   --out <dir> (reports/bench)
 //          Classes are skipped (and say why) once a variant failed on a quiet machine, once its
 //          measured process was near a full core, or after ~5.5 min, to keep the bench ≤ ~6 min.
@@ -14,13 +19,15 @@
 //          --cpu-prof); .cpuprofile files and top self-time functions land under <out>/profiles.
 //          Profiling slows the processes: use it to find hot spots, not for the figures.
 import { parseArgs } from "node:util";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { prepareBenchClip, describeClip, BENCH_FPS } from "./lib/clip.mjs";
 import { FPS_FLOOR, CONTENDED_CORES } from "./lib/class-run.mjs";
 import { runFanout } from "./fanout.mjs";
 import { runDensity } from "./density.mjs";
+import { runRelay, printRelay, relaySummary } from "./relay.mjs";
+import { runPipeline, printPipeline, pipelineSummary, mediaPacketRate } from "./pipeline.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -58,8 +65,9 @@ const common = {
   /** Re-measurements allowed for classes that failed while another tenant loaded the machine. */
   budget: { retries: 2, deadlineMs: performance.now() + 5.5 * 60_000 },
 };
-const which = args.only ? args.only.split(",") : ["fanout", "density"];
-for (const w of which) if (w !== "fanout" && w !== "density") throw new Error(`bench: --only takes fanout and/or density, got "${w}"`);
+const BENCHES = ["fanout", "density", "relay", "pipeline"];
+const which = args.only ? args.only.split(",").map((w) => w.trim()) : BENCHES;
+for (const w of which) if (!BENCHES.includes(w)) throw new Error(`bench: --only takes ${BENCHES.join(", ")} (comma-separated), got "${w}"`);
 
 const generated = await prepareBenchClip(undefined, (m) => console.log(`media: ${m}`));
 const clip = await describeClip(generated);
@@ -90,13 +98,32 @@ if (which.includes("density")) {
   printBench(r, "receivers", "studentsCpu");
   await writeJson(join(outDir, "density.json"), envelope(r));
 }
+if (which.includes("relay")) {
+  const r = await runRelay({ studentPps: Math.round(await mediaPacketRate(generated)), log: (line) => console.log(line) });
+  results.push(r);
+  printRelay(r);
+  await writeJson(join(outDir, "relay.json"), envelope(r));
+}
+if (which.includes("pipeline")) {
+  const r = await runPipeline({ generated, log: (line) => console.log(line) });
+  results.push(r);
+  printPipeline(r);
+  await writeJson(join(outDir, "pipeline.json"), envelope(r));
+}
 
 console.log("\n== summary ==");
-for (const r of results) console.log(figureLine(r));
+const SUMMARY_LINES = { relay: relaySummary, pipeline: pipelineSummary };
+for (const r of results) console.log(`${r.name}:\n${(SUMMARY_LINES[r.name] ?? figureLine)(r)}`);
+// With --only, the benches not run this time keep their figures from the previous summary (marked
+// with the run they come from), so summary.json always holds the latest figure of every bench.
+const previous = await readFile(join(outDir, "summary.json"), "utf8").then(JSON.parse).catch(() => null);
+const kept = Object.entries(previous?.benches ?? {})
+  .filter(([name]) => !results.some((r) => r.name === name))
+  .map(([name, figures]) => [name, { ...figures, measuredAt: figures.measuredAt ?? previous.generatedAt }]);
 const summary = {
   ...envelope(null),
   wallMs: Math.round(performance.now() - t0),
-  benches: Object.fromEntries(results.map((r) => [r.name, { title: r.title, ...r.figures }])),
+  benches: Object.fromEntries([...kept, ...results.map((r) => [r.name, { title: r.title, ...r.figures }])]),
 };
 await writeJson(join(outDir, "summary.json"), summary);
 console.log(`\nwrote ${join(args.out, "summary.json")} (${results.map((r) => `${r.name}.json`).join(", ")}) in ${(summary.wallMs / 1000).toFixed(0)} s`);

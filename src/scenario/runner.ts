@@ -205,7 +205,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
         while (to < a.frames.length && a.frames[to]!.completeUnixMs < untilUnixMs) to++;
         cursors.set(a, to);
         const tags: Tags = { ...baseTags, room: s.room, student: a.name, agent: "werift", profile: s.profile?.name ?? "none" };
-        sink.write(wireSamplesPerSecond(a.frames.slice(from, to), snapshots.get(a) ?? [], tags));
+        sink.write(wireSamplesPerSecond(a.frames.slice(from, to), (snapshots.get(a) ?? []).slice(-2), tags));
       }
     };
     const takeSnapshots = (): void => {
