@@ -9,6 +9,9 @@ import { influxCommand } from "../metrics/influxd-local.js";
 import { formatSummary } from "./summary.js";
 import { runNetemCommand } from "./netem-command.js";
 import { dashboardCommand } from "../dashboards/build.js";
+import { runSuite, applyBaseline, scenarioThresholds } from "./suite-command.js";
+import { createProgress } from "./progress.js";
+import { parseThresholdFlags, formatComparison, BaselineError } from "../report/baseline.js";
 
 const HELP = `proctor — test harness and quality analytics for real-time (WebRTC) classrooms
 
@@ -17,6 +20,7 @@ usage: proctor <command> [options]
 commands:
   run <scenario.yaml>        run a class on loopback: AI-teacher streamer, room server, students,
                              netem relays; write reports/<run-id>/{report.json,metrics.lp}; judge budgets
+  suite <dir|files…>         run many scenarios in turn; one combined junit.xml under <out>/suite-*/
   validate <scenario.yaml>   check a scenario (and the netem profiles it names) without running it
   influx up|down|status      run a local InfluxDB 1.x (Debian's influxd) on a loopback port
   netem show <profile> [--backend tc]
@@ -32,6 +36,10 @@ run options:
                                http://host:8086/?org=acme&bucket=proctor&token=…     (2.x)
                                influx3://host:8181/?db=proctor&token=…               (3.x)
   --quiet                    only the summary, no progress lines
+  --seed <n>                 override the scenario's seed (replay a run exactly as far as seeds go)
+  --baseline <path>          compare with an earlier run (report.json, run folder, or reports folder):
+                             regressions beyond the thresholds fail the run (exit 1)
+  --baseline-threshold <m=v> override a threshold, e.g. latency_p95="+30ms +25%" (repeatable)
 
 influx options:
   --dir <dir>                where the local server keeps data, config, pid (default .proctor/influxdb)
@@ -41,11 +49,12 @@ examples:
   proctor run scenarios/smoke.yaml
   proctor influx up && proctor run scenarios/smoke.yaml --influx http://127.0.0.1:8086/?db=proctor
   proctor validate scenarios/*.yaml
+  proctor suite scenarios/ --baseline reports/ --out reports
 
 exit codes: 0 all budgets hold, 1 a budget failed, 2 the run broke (bad input, crash, interrupted)
 `;
 
-const COMMANDS = ["run", "validate", "influx", "netem", "dashboards", "help"] as const;
+const COMMANDS = ["run", "suite", "validate", "influx", "netem", "dashboards", "help"] as const;
 
 function fail(msg: string): number {
   process.stderr.write(`proctor: ${msg}\n`);
@@ -70,6 +79,9 @@ async function main(argv: string[]): Promise<number> {
         dir: { type: "string" },
         port: { type: "string" },
         quiet: { type: "boolean", default: false },
+        seed: { type: "string" },
+        baseline: { type: "string" },
+        "baseline-threshold": { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -125,24 +137,22 @@ async function main(argv: string[]): Promise<number> {
     return bad > 0 ? 2 : 0;
   }
 
-  // run
-  if (args.length !== 1) return fail(`run: expected exactly one scenario file, got ${args.length}`);
-  const file = args[0]!;
+  // run / suite: shared flags
+  let seed: number | undefined;
+  if (values.seed !== undefined) {
+    seed = Number(values.seed);
+    if (!Number.isInteger(seed) || seed < 0) return fail(`--seed: expected a whole number ≥ 0, got "${values.seed}"`);
+  }
   let influx;
+  let thresholds;
   try {
     influx = resolveInfluxTarget(values.influx) ?? undefined;
+    thresholds = parseThresholdFlags(values["baseline-threshold"] ?? []);
   } catch (e) {
-    if (e instanceof InfluxTargetError) return fail(e.message);
+    if (e instanceof InfluxTargetError || e instanceof BaselineError) return fail(e.message);
     throw e;
   }
-  let scenario;
-  try {
-    scenario = await loadScenario(file);
-  } catch (e) {
-    if (e instanceof ScenarioError) return fail(`invalid scenario\n${e.message}`);
-    throw e;
-  }
-  const log = values.quiet ? undefined : (line: string) => process.stdout.write(`[proctor] ${line}\n`);
+  const progress = createProgress({ quiet: values.quiet });
   const abort = new AbortController();
   const onSigint = (): void => {
     if (abort.signal.aborted) process.exit(2); // second Ctrl-C: leave now
@@ -150,10 +160,57 @@ async function main(argv: string[]): Promise<number> {
     abort.abort();
   };
   process.on("SIGINT", onSigint);
-  const result = await runScenario(scenario, { scenarioFile: file, reportsDir: values.out, log, influx, signal: abort.signal });
-  process.off("SIGINT", onSigint);
-  process.stdout.write(`\n${formatSummary(result.report, result.runDir)}\n`);
-  return result.exitCode;
+  try {
+    if (command === "suite") {
+      if (args.length === 0) return fail("suite: expected one or more scenario folders or files");
+      const r = await runSuite({
+        paths: args,
+        out: values.out,
+        baseline: values.baseline,
+        seed,
+        quiet: values.quiet,
+        log: progress.log,
+        thresholds,
+        run: { influx, signal: abort.signal, onProgress: (p) => progress.update(p) },
+        onScenarioStart: (i) => progress.reset(`${i.index + 1}/${i.total} ${i.scenario}`),
+      });
+      progress.close();
+      process.stdout.write(`\n${r.summary}\n`);
+      return r.exitCode;
+    }
+
+    if (args.length !== 1) return fail(`run: expected exactly one scenario file, got ${args.length}`);
+    const file = args[0]!;
+    let scenario;
+    try {
+      scenario = await loadScenario(file);
+    } catch (e) {
+      if (e instanceof ScenarioError) return fail(`invalid scenario\n${e.message}`);
+      throw e;
+    }
+    if (seed !== undefined) scenario.seed = seed;
+    const result = await runScenario(scenario, {
+      scenarioFile: file,
+      reportsDir: values.out,
+      log: progress.log,
+      onProgress: (p) => progress.update(p),
+      influx,
+      signal: abort.signal,
+    });
+    progress.close();
+    let { report, exitCode } = result;
+    let baselineLines: string[] = [];
+    if (values.baseline !== undefined) {
+      const b = await applyBaseline({ report, runDir: result.runDir, exitCode, baseline: values.baseline, scenarioThresholds: scenarioThresholds(scenario), thresholds });
+      report = b.report;
+      exitCode = b.exitCode;
+      baselineLines = b.comparison ? ["", "baseline:", ...formatComparison(b.comparison).map((l) => `  ${l}`)] : ["", `baseline: ${b.note ?? "not compared"}`];
+    }
+    process.stdout.write(`\n${formatSummary(report, result.runDir)}\n${baselineLines.join("\n")}${baselineLines.length ? "\n" : ""}`);
+    return exitCode;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -16,6 +16,7 @@ import { summarizeWire, wireSamplesPerSecond, type WireSummary, type CounterSnap
 import { LineProtocolFileSink } from "../metrics/file-sink.js";
 import { SinkFanout } from "../metrics/sink-fanout.js";
 import { runSummaryPoints } from "../metrics/run-points.js";
+import { percentile } from "../metrics/stats.js";
 import { LiveBuffer, registerLiveView } from "../signaling/live-routes.js";
 import { InfluxSink } from "../metrics/influx-sink.js";
 import type { InfluxTarget } from "../metrics/influx-target.js";
@@ -47,12 +48,21 @@ export type RunOptions = {
     /** Called once the lesson has started, with the room programs (e.g. to force a switch). */
     onLessonStarted?: (ctx: { programs: Map<string, MediaProgram>; library: ClipLibrary }) => void | Promise<void>;
   };
+  /** About once a second during the lesson: per-student key figures (live display). */
+  onProgress?: (p: RunProgress) => void;
   /** Stop the lesson early (Ctrl-C): the run still writes its report and flushes its sinks. */
   signal?: AbortSignal;
   /** Also write every point to this InfluxDB (live, batched, spooled while it is away). */
   influx?: InfluxTarget;
   /** Calibration: sender reports claim audio captured this many ms later than it was (per room id, or all rooms). */
   audioTimestampSkewMs?: number | Record<string, number>;
+};
+
+export type RunProgress = {
+  elapsedMs: number;
+  durationMs: number;
+  scenario: string;
+  students: { room: string; student: string; frames: number; latencyP95Ms: number; lossPct: number }[];
 };
 
 export type RunResult = {
@@ -242,6 +252,19 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       const elapsed = (clock.nowMs() - lessonStart) / 1000;
       const frames = students.reduce((n, s) => n + s.agent.frames.length, 0);
       log(`t=${elapsed.toFixed(0)}s/${(scenario.duration / 1000).toFixed(0)}s frames received ${frames}`);
+      opts.onProgress?.({
+        elapsedMs: clock.nowMs() - lessonStart,
+        durationMs: scenario.duration,
+        scenario: scenario.name,
+        students: students.map((s) => ({
+          room: s.room,
+          student: s.agent.name,
+          frames: s.agent.frames.length,
+          latencyP95Ms: recentLatencyP95(s.agent.frames, clock.toUnixMs(clock.nowMs()) - 1000),
+          lossPct:
+            (s.agent.nack && s.agent.videoStats.packetsExpected > 0 ? s.agent.nack.missing / s.agent.videoStats.packetsExpected : s.agent.videoStats.lossFraction) * 100,
+        })),
+      });
     }
     if (opts.signal?.aborted) {
       errors.push(`interrupted after ${((clock.nowMs() - lessonStart) / 1000).toFixed(1)} s of ${scenario.duration / 1000} s`);
@@ -343,6 +366,16 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     log(`report writers failed: ${(e as Error).message}`);
   }
   return { report, runDir, exitCode, students: results, sentFrames };
+}
+
+/** p95 of the latency of frames completed since `sinceUnixMs` (frames are appended in completion order). */
+function recentLatencyP95(frames: readonly { completeUnixMs: number; captureUnixMs?: number }[], sinceUnixMs: number): number {
+  const v: number[] = [];
+  for (let i = frames.length - 1; i >= 0 && frames[i]!.completeUnixMs >= sinceUnixMs; i--) {
+    const f = frames[i]!;
+    if (f.captureUnixMs !== undefined) v.push(f.completeUnixMs - f.captureUnixMs);
+  }
+  return v.length ? percentile(v.sort((a, b) => a - b), 95) : NaN;
 }
 
 function lossPercent(e: TimelineEvent): number {

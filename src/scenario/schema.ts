@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { parseDurationMs } from "./duration.js";
 import { parseBudget, BudgetParseError } from "../report/budget.js";
+import { BaselineSettingsSchema } from "../report/baseline.js";
 
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const r = parseDurationMs(v);
@@ -100,6 +101,8 @@ export const Scenario = z.strictObject({
   lesson: Lesson,
   rooms: z.array(Room).min(1, "a scenario needs at least one room").superRefine(uniqueBy("id", "room id")),
   budgets: Budgets.default({}),
+  /** Regression thresholds for `--baseline` comparisons (defaults in src/report/baseline.ts). */
+  baseline: BaselineSettingsSchema.optional(),
 });
 
 export type Scenario = z.output<typeof Scenario>;
