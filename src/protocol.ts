@@ -54,12 +54,27 @@ export type PingMessage = z.infer<typeof PingMessage>;
 export const LeaveMessage = z.object({ type: z.literal("leave") });
 export type LeaveMessage = z.infer<typeof LeaveMessage>;
 
+/** A student's answer to an open question (click). `sentAtUnixMs`: when the student sent it. */
+export const QuizAnswerMessage = z.object({
+  type: z.literal("quiz-answer"),
+  id: MsgId,
+  questionId: z.string().min(1).max(LIMITS.idChars),
+  choice: z.string().min(1).max(LIMITS.idChars),
+  sentAtUnixMs: z.number().finite(),
+});
+export type QuizAnswerMessage = z.infer<typeof QuizAnswerMessage>;
+
+export const RaiseHandMessage = z.object({ type: z.literal("raise-hand"), id: MsgId });
+export type RaiseHandMessage = z.infer<typeof RaiseHandMessage>;
+
 export const ClientMessage = z.discriminatedUnion("type", [
   AnswerMessage,
   CandidateMessage,
   ClientChatMessage,
   PingMessage,
   LeaveMessage,
+  QuizAnswerMessage,
+  RaiseHandMessage,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
@@ -110,7 +125,39 @@ export const ErrorMessage = z.object({
 });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
 
+/** The teacher opened a question. */
+export const QuestionMessage = z.object({
+  type: z.literal("question"),
+  questionId: z.string(),
+  choices: z.array(z.string()),
+  deadlineUnixMs: z.number(),
+  askedAtUnixMs: z.number(),
+});
+export type QuestionMessage = z.infer<typeof QuestionMessage>;
+
+/** The teacher judged an answer (or the question timed out) and decided what plays next. */
+export const AssessmentResultMessage = z.object({
+  type: z.literal("assessment-result"),
+  questionId: z.string(),
+  correct: z.boolean(),
+  score: z.number().optional(),
+  /** The clip that answers it (starts on the next frame tick after decidedAtUnixMs). */
+  clip: z.string(),
+  reason: z.string(),
+  receivedAtUnixMs: z.number().optional(),
+  assessedAtUnixMs: z.number().optional(),
+  decidedAtUnixMs: z.number(),
+});
+export type AssessmentResultMessage = z.infer<typeof AssessmentResultMessage>;
+
+/** A student raised a hand (relayed to the room). */
+export const HandMessage = z.object({ type: z.literal("hand"), from: z.string() });
+export type HandMessage = z.infer<typeof HandMessage>;
+
 export const ServerMessage = z.discriminatedUnion("type", [
+  QuestionMessage,
+  AssessmentResultMessage,
+  HandMessage,
   WelcomeMessage,
   OfferMessage,
   PresenceMessage,

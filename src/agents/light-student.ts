@@ -53,7 +53,24 @@ export type LightStudentOptions = {
   joinTimeoutMs?: number;
   /** Request lost video packets with RTCP Generic NACK (proctor's policy). Default true. */
   nack?: boolean;
+  /** Scripted answers to the teacher's questions (none: the student stays silent). */
+  behaviour?: ClickBehaviour;
 };
+
+/**
+ * How a scripted student answers a question by click: after `afterMs`, the right choice with
+ * probability `correct` (the harness knows the key; the student is a script), else a wrong one
+ * spread evenly over the others. `random` is seeded per student.
+ */
+export type ClickBehaviour = {
+  afterMs: number;
+  correct: number;
+  answerKey: ReadonlyMap<string, string>;
+  random: () => number;
+};
+
+export type AnswerObservation = { questionId: string; choice: string; sentAtUnixMs: number; ackMs?: number; error?: string };
+export type ResultObservation = { questionId: string; correct: boolean; clip: string; reason: string; decidedAtUnixMs: number; receivedAtUnixMs?: number; assessedAtUnixMs?: number; arrivedUnixMs: number };
 
 /** How often the NACK policy is polled (ms). */
 const NACK_POLL_MS = 10;
@@ -62,6 +79,9 @@ export class LightStudent {
   readonly frames: FrameObservation[] = [];
   readonly audio: AudioObservation[] = [];
   readonly senderReports: SenderReportObservation[] = [];
+  readonly answers: AnswerObservation[] = [];
+  readonly results: ResultObservation[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
   readonly videoStats = new ReceiveStats(90_000);
   readonly audioStats = new ReceiveStats(48_000);
   framesDropped = 0;
@@ -122,6 +142,8 @@ export class LightStudent {
     this.joinStartedMs = clock.nowMs();
     const signaling = await SignalingClient.join(serverUrl, room, student, "werift", { joinTimeoutMs: timeoutMs, clock });
     this.signaling = signaling;
+    signaling.onQuestion((q) => this.onQuestion(q.questionId, q.choices));
+    signaling.onResult((r) => this.results.push({ ...r, arrivedUnixMs: clock.toUnixMs(clock.nowMs()) }));
     const offer = await signaling.waitForOffer(timeoutMs);
     const ids = parseExtmap(offer);
     this.ext = {
@@ -177,7 +199,28 @@ export class LightStudent {
     this.pc = null;
   }
 
+  private onQuestion(questionId: string, choices: readonly string[]): void {
+    const b = this.opts.behaviour;
+    if (!b || choices.length === 0) return;
+    const right = b.answerKey.get(questionId);
+    const wrong = choices.filter((c) => c !== right);
+    const choice = right !== undefined && (b.random() < b.correct || wrong.length === 0) ? right : (wrong[Math.floor(b.random() * wrong.length)] ?? choices[0]!);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      const { clock } = this.opts;
+      const obs: AnswerObservation = { questionId, choice, sentAtUnixMs: clock.toUnixMs(clock.nowMs()) };
+      this.answers.push(obs);
+      this.signaling
+        ?.sendQuizAnswer(questionId, choice, obs.sentAtUnixMs)
+        .then((a) => (obs.ackMs = a.ackMs))
+        .catch((e: Error) => (obs.error = e.message));
+    }, b.afterMs);
+    this.timers.add(t);
+  }
+
   async leave(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     if (this.nackTimer) clearInterval(this.nackTimer);
     this.nackTimer = null;
     this.nack?.flush();

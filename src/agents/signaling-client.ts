@@ -22,6 +22,8 @@ import {
   type ServerChatMessage,
   type ServerMessage,
   type WelcomeMessage,
+  type QuestionMessage,
+  type AssessmentResultMessage,
 } from "../protocol.js";
 
 export interface SignalingClientOptions {
@@ -56,12 +58,18 @@ export class SignalingError extends Error {
   }
 }
 
+export type Question = Omit<QuestionMessage, "type">;
+export type AssessmentResult = Omit<AssessmentResultMessage, "type">;
+
 type Events = {
   offer: string;
   presence: Presence;
   chat: Chat;
   error: ProtocolError;
   close: CloseInfo;
+  question: Question;
+  result: AssessmentResult;
+  hand: string;
 };
 
 interface Pending {
@@ -87,6 +95,9 @@ export class SignalingClient {
     chat: [],
     error: [],
     close: [],
+    question: [],
+    result: [],
+    hand: [],
   };
   private readonly buffered: { [K in keyof Events]: Events[K][] } = {
     offer: [],
@@ -94,6 +105,9 @@ export class SignalingClient {
     chat: [],
     error: [],
     close: [],
+    question: [],
+    result: [],
+    hand: [],
   };
   private readonly pending = new Map<string, Pending>();
   private readonly offerWaiters: ((sdp: string) => void)[] = [];
@@ -196,6 +210,28 @@ export class SignalingClient {
   onError(cb: (e: ProtocolError) => void): () => void {
     return this.on("error", cb);
   }
+  onQuestion(cb: (q: Question) => void): () => void {
+    return this.on("question", cb);
+  }
+  onResult(cb: (r: AssessmentResult) => void): () => void {
+    return this.on("result", cb);
+  }
+  onHand(cb: (from: string) => void): () => void {
+    return this.on("hand", cb);
+  }
+
+  /** Answer an open question by click; resolves with the acknowledgement delay (ms). */
+  sendQuizAnswer(questionId: string, choice: string, sentAtUnixMs: number): Promise<{ id: string; ackMs: number }> {
+    const id = `q${this.nextId++}`;
+    return this.request("ack", id, { type: "quiz-answer", id, questionId, choice, sentAtUnixMs }).then((ackMs) => ({ id, ackMs }));
+  }
+
+  /** Raise a hand; resolves on the server's acknowledgement. */
+  raiseHand(): Promise<{ id: string; ackMs: number }> {
+    const id = `h${this.nextId++}`;
+    return this.request("ack", id, { type: "raise-hand", id }).then((ackMs) => ({ id, ackMs }));
+  }
+
   onClose(cb: (c: CloseInfo) => void): () => void {
     return this.on("close", cb);
   }
@@ -309,6 +345,19 @@ export class SignalingClient {
       case "ack":
       case "pong":
         this.settle(msg.id, msg.type);
+        return;
+      case "question": {
+        const { type: _t, ...q } = msg;
+        this.emit("question", q);
+        return;
+      }
+      case "assessment-result": {
+        const { type: _t, ...r } = msg;
+        this.emit("result", r);
+        return;
+      }
+      case "hand":
+        this.emit("hand", msg.from);
         return;
       case "error": {
         const { type: _type, id, ...error } = msg;

@@ -68,6 +68,8 @@ export interface RoomServer {
   port: number;
   close(): Promise<void>;
   rooms(): RoomInfo[];
+  /** Send a message to one connected student (e.g. a question, an assessment result); false if not connected. */
+  sendTo(room: string, student: string, msg: ServerMessage): boolean;
 }
 
 export const CLOSE_CODES = {
@@ -323,6 +325,23 @@ export async function createRoomServer(opts: RoomServerOptions): Promise<RoomSer
       case "ping":
         send(socket, { type: "pong", id: msg.id });
         return;
+      case "quiz-answer":
+        send(socket, { type: "ack", id: msg.id });
+        try {
+          teacher.quizAnswer?.(room.id, student, {
+            questionId: msg.questionId,
+            choice: msg.choice,
+            sentAtUnixMs: msg.sentAtUnixMs,
+            receivedAtUnixMs: performance.timeOrigin + performance.now(),
+          });
+        } catch (err) {
+          teacherFailed(member, "quiz-answer", err);
+        }
+        return;
+      case "raise-hand":
+        broadcast(room, student, { type: "hand", from: student });
+        send(socket, { type: "ack", id: msg.id });
+        return;
       case "leave":
         depart(room, member);
         socket.close(CLOSE_CODES.normal, "left");
@@ -350,7 +369,7 @@ export async function createRoomServer(opts: RoomServerOptions): Promise<RoomSer
     });
   }
 
-  function teacherFailed(member: Member, call: "join" | "answer", err: unknown): void {
+  function teacherFailed(member: Member, call: "join" | "answer" | "quiz-answer", err: unknown): void {
     log(`teacher ${call} failed for ${member.student}: ${errText(err)}`);
     if (!member.left) send(member.socket, { type: "error", code: "teacher-failed", message: `teacher ${call} failed: ${errText(err)}` });
   }
@@ -373,6 +392,12 @@ export async function createRoomServer(opts: RoomServerOptions): Promise<RoomSer
     url: `http://${boundHost}:${port}`,
     port,
     rooms: listRooms,
+    sendTo(roomId: string, student: string, msg: ServerMessage): boolean {
+      const m = rooms.get(roomId)?.members.get(student);
+      if (!m || m.left) return false;
+      send(m.socket, msg);
+      return true;
+    },
     async close(): Promise<void> {
       if (closing) return;
       closing = true;

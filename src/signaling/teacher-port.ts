@@ -12,6 +12,8 @@ export interface TeacherPort {
   answer(room: string, student: string, sdp: string): Promise<void>;
   /** The student left or its socket closed. */
   leave(room: string, student: string): void;
+  /** A student answered a question (optional: a teacher without lessons ignores answers). */
+  quizAnswer?(room: string, student: string, answer: { questionId: string; choice: string; sentAtUnixMs: number; receivedAtUnixMs: number }): void;
 }
 
 /** Optional hook: rewrite SDP on its way through the server (the netem relay puts itself in the media path this way). direction "offer" = teacher→student SDP, "answer" = student→teacher. */
