@@ -40,14 +40,28 @@ export class Teacher {
 
   constructor(private readonly opts: TeacherOptions) {}
 
-  /** Attach a room's program (created and started by the caller: the lesson decides what plays). */
-  setProgram(room: string, program: MediaProgram): void {
-    this.programs.set(room, program);
-    for (const p of this.peers.values()) if (p.room === room && p.connectedAtMs !== undefined) this.attach(p);
+  /**
+   * Attach a program (created and started by the caller: the lesson decides what plays): the
+   * room's shared one, or — with `student` — that student's own (per-student mode; the encoded
+   * clips stay shared, only the queue and RTP state are per student).
+   */
+  setProgram(room: string, program: MediaProgram, student?: string): void {
+    this.programs.set(student === undefined ? room : peerKey(room, student), program);
+    for (const p of this.peers.values()) {
+      if (p.room === room && (student === undefined || p.student === student) && p.connectedAtMs !== undefined) this.attach(p);
+    }
   }
 
-  program(room: string): MediaProgram | undefined {
-    return this.programs.get(room);
+  /** The program a student receives: its own, else the room's. */
+  program(room: string, student?: string): MediaProgram | undefined {
+    return (student !== undefined ? this.programs.get(peerKey(room, student)) : undefined) ?? this.programs.get(room);
+  }
+
+  /** Answers from students go to this handler (set by whoever runs the lesson). */
+  onQuizAnswer: ((room: string, student: string, a: { questionId: string; choice: string; sentAtUnixMs: number; receivedAtUnixMs: number }) => void) | null = null;
+
+  quizAnswer(room: string, student: string, a: { questionId: string; choice: string; sentAtUnixMs: number; receivedAtUnixMs: number }): void {
+    this.onQuizAnswer?.(room, student, a);
   }
 
   async join(room: string, student: string, _info: { agent: string }): Promise<{ sdp: string }> {
@@ -130,7 +144,7 @@ export class Teacher {
   }
 
   private attach(peer: Peer): void {
-    const program = this.programs.get(peer.room);
+    const program = this.program(peer.room, peer.student);
     if (!program || peer.unsubscribe) return;
     const { clock, random } = this.opts;
     peer.reports = [
