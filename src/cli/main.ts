@@ -9,6 +9,7 @@ import { influxCommand } from "../metrics/influxd-local.js";
 import { formatSummary } from "./summary.js";
 import { runNetemCommand } from "./netem-command.js";
 import { dashboardCommand } from "../dashboards/build.js";
+import { runMediaCommand } from "./media-command.js";
 import { runSuite, applyBaseline, scenarioThresholds } from "./suite-command.js";
 import { createProgress } from "./progress.js";
 import { parseThresholdFlags, formatComparison, BaselineError } from "../report/baseline.js";
@@ -26,6 +27,10 @@ commands:
   netem show <profile> [--backend tc]
                              print a profile's steps (with --backend tc: the exact tc commands)
   netem validate <files…>    check netem profile files
+  media prepare <input> [--denoise] [--gain <LUFS>] [--out dir] [--clip-id n]
+                             convert any media into a streamable lesson clip (frame code + sync markers)
+  media transition <a> <b> --frames <n> [--mode blend|minterpolate]
+                             transition frames between two clips, for a smooth switch
   dashboards build [--out d] write the Grafana dashboards (in-class, post-class) and provisioning files
   help [command]             this text, or a command's
 
@@ -62,6 +67,12 @@ function fail(msg: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "media") {
+    const r = await runMediaCommand(argv.slice(1));
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+    return r.exitCode;
+  }
   if (argv[0] === "netem") {
     const r = await runNetemCommand(argv.slice(1));
     process.stdout.write(r.stdout);
