@@ -137,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
         const s = await loadScenario(file);
         const students = s.rooms.reduce((n, r) => n + r.students.reduce((m, g) => m + g.count, 0), 0);
         process.stdout.write(
-          `${file}: ok — ${s.rooms.length} room(s), ${students} student(s), ${s.lesson.clips.length} clip(s), ${s.duration / 1000} s, ${s.profiles.size} netem profile(s), ${Object.keys(s.budgets).length} budget metric(s)\n`,
+          `${file}: ok — ${s.rooms.length} room(s), ${students} student(s), ${typeof s.lesson === "string" ? `lesson "${s.lesson}" (${s.script?.clips.length ?? 0} clips)` : `${s.lesson.clips.length} clip(s)`}, ${s.duration / 1000} s, ${s.profiles.size} netem profile(s), ${Object.keys(s.budgets).length} budget metric(s)\n`,
         );
       } catch (e) {
         if (!(e instanceof ScenarioError)) throw e;

@@ -88,6 +88,22 @@ const StudentReport = z.object({
   agent: z.string(),
   profile: z.string().optional(),
   wire: WireSummary,
+  answers: z
+    .array(
+      z.object({
+        questionId: z.string(),
+        choice: z.string(),
+        sentAtUnixMs: num,
+        ackMs: num.optional(),
+        correct: z.boolean().optional(),
+        clip: z.string().optional(),
+        reason: z.string().optional(),
+        roundTrip: z
+          .object({ totalMs: num, uplinkMs: num, assessmentMs: num, decisionMs: num, downlinkMs: num, firstFrameUnixMs: num })
+          .optional(),
+      }),
+    )
+    .optional(),
   error: z.string().optional(),
 });
 

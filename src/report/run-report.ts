@@ -5,7 +5,12 @@ import type { Verdict } from "./evaluate.js";
 
 export const REPORT_SCHEMA_VERSION = 1;
 
-export type StudentReport = { room: string; student: string; group: string; agent: string; profile?: string; wire: WireSummary; error?: string };
+import type { RoundTrip } from "../metrics/round-trip.js";
+
+/** One click answer: what the student sent, what the teacher decided, and the round trip. */
+export type AnswerReport = { questionId: string; choice: string; sentAtUnixMs: number; ackMs?: number; correct?: boolean; clip?: string; reason?: string; roundTrip?: RoundTrip };
+
+export type StudentReport = { room: string; student: string; group: string; agent: string; profile?: string; wire: WireSummary; answers?: AnswerReport[]; error?: string };
 
 export type RunReport = {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;

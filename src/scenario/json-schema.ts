@@ -14,7 +14,7 @@
 // What JSON Schema cannot say (durations and percentages parse as strings, "at" in time order,
 // cross-field rules) stays in the loader, which reports file:line:column.
 import { z } from "zod";
-import { Scenario, Budgets, NetemRef, BUDGET_METRICS } from "./schema.js";
+import { Scenario, Budgets, NetemRef, BUDGET_METRICS, Lesson } from "./schema.js";
 import { ProfileInput } from "../netem/profile-schema.js";
 
 type JsonSchema = Record<string, unknown>;
@@ -95,6 +95,15 @@ export function scenarioJsonSchema(): JsonSchema {
       }
     },
   }) as JsonSchema;
+  // `lesson` is parsed by a transform (a name, or inline clips), which converts to `{}`: spell out both forms.
+  const props = schema.properties as Record<string, JsonSchema> | undefined;
+  if (props && "lesson" in props) {
+    const { $schema: _s, ...inline } = z.toJSONSchema(Lesson, { io: "input" }) as JsonSchema;
+    props.lesson = {
+      description: "a lesson script by name (lessons/<name>.yaml) or path, or inline clips played back to back",
+      anyOf: [{ type: "string", minLength: 1 }, inline],
+    };
+  }
   return {
     $schema: schema.$schema,
     title: "proctor scenario",

@@ -4,9 +4,10 @@ import { readFile } from "node:fs/promises";
 import { parseDocument, LineCounter, isMap, isNode, isScalar, type Document } from "yaml";
 import { Scenario } from "./schema.js";
 import { loadProfile, profileFromObject, ProfileError, type LinkProfile } from "../netem/profile-loader.js";
+import { loadLesson, LessonError, type Lesson as LessonScript } from "../streamer/lesson-loader.js";
 
 /** A validated scenario plus what it refers to (netem profiles resolved per student group). */
-export type LoadedScenario = Scenario & { profiles: Map<string, LinkProfile> };
+export type LoadedScenario = Scenario & { profiles: Map<string, LinkProfile>; script?: LessonScript };
 
 export type ScenarioIssue = { file: string; line?: number; column?: number; path: string; message: string; value?: unknown };
 
@@ -142,6 +143,18 @@ function resolveProfiles(scenario: Scenario, doc: Document, lc: LineCounter, fil
       }
     }),
   );
+  let script: LessonScript | undefined;
+  if (typeof scenario.lesson === "string") {
+    try {
+      script = loadLesson(scenario.lesson);
+    } catch (e) {
+      if (!(e instanceof LessonError)) throw e;
+      const at = positionOf(doc, ["lesson"], lc);
+      for (const li of e.issues) {
+        issues.push({ file, ...at, path: "lesson", message: `lesson "${scenario.lesson}": ${li.file}${li.line !== undefined ? `:${li.line}:${li.column}` : ""}: ${li.path}: ${li.message}`, value: li.value });
+      }
+    }
+  }
   if (issues.length > 0) throw new ScenarioError(issues);
-  return Object.assign(scenario, { profiles });
+  return Object.assign(scenario, { profiles, ...(script ? { script } : {}) });
 }

@@ -17,6 +17,10 @@ import { LineProtocolFileSink } from "../metrics/file-sink.js";
 import { SinkFanout } from "../metrics/sink-fanout.js";
 import { runSummaryPoints } from "../metrics/run-points.js";
 import { percentile } from "../metrics/stats.js";
+import { roundTrip } from "../metrics/round-trip.js";
+import { LessonDriver } from "../streamer/lesson-driver.js";
+import type { Lesson as LessonScript } from "../streamer/lesson-loader.js";
+import type { AnswerReport } from "../report/run-report.js";
 import { LiveBuffer, registerLiveView } from "../signaling/live-routes.js";
 import { InfluxSink } from "../metrics/influx-sink.js";
 import type { InfluxTarget } from "../metrics/influx-target.js";
@@ -97,15 +101,26 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const event = (name: string, tags: Tags, fields: Point["fields"], atUnixMs = clock.toUnixMs(clock.nowMs())): void =>
     sink.write([{ measurement: "event", tags: { ...baseTags, ...tags, kind: name }, fields, timeUnixMs: atUnixMs }]);
 
-  // 1. Media: encode once, cached by content hash.
+  // 1. Media: encode once, cached by content hash. A lesson script names its clips (ids 1..N in
+  // declaration order); inline clips play back to back.
   const { media } = scenario;
+  const script: LessonScript | undefined = "script" in scenario ? scenario.script : undefined;
+  const clipDefs: { name: string; clipId: number; durationMs: number }[] = script
+    ? script.clips.map((c) => {
+        if (c.source.kind !== "generated") throw new Error(`lesson clip "${c.name}": prepared clip folders are not supported in runs yet (use gen:)`);
+        return { name: c.name, clipId: c.clipId, durationMs: c.source.durationMs };
+      })
+    : typeof scenario.lesson === "string"
+      ? []
+      : scenario.lesson.clips.map((c, i) => ({ name: c.name, clipId: i + 1, durationMs: c.duration }));
+  if (clipDefs.length === 0) throw new Error(`lesson "${String(scenario.lesson)}" was not loaded (use loadScenario/parseScenario)`);
   const generated: GeneratedClip[] = [];
-  for (const [i, c] of scenario.lesson.clips.entries()) {
+  for (const c of clipDefs) {
     const g = await generateClip(
-      { name: c.name, clipId: i + 1, durationMs: c.duration, width: media.width, height: media.height, fps: media.fps, videoKbps: media.videoKbps },
+      { name: c.name, clipId: c.clipId, durationMs: c.durationMs, width: media.width, height: media.height, fps: media.fps, videoKbps: media.videoKbps },
       { cacheDir, onProgress: (m) => log(`media: ${m}`) },
     );
-    log(`media: clip ${c.name} (id ${i + 1}, ${c.duration} ms) ${g.cached ? "from cache" : "encoded"}`);
+    log(`media: clip ${c.name} (id ${c.clipId}, ${c.durationMs} ms) ${g.cached ? "from cache" : "encoded"}`);
     generated.push(g);
   }
   const library = new ClipLibrary();
@@ -126,7 +141,12 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const netemEvent = (room: string, student: string, profile: string) => (e: TimelineEvent): void =>
     event("netem_step", { room, student, profile }, { step: e.stepIndex, direction: e.direction === "down" ? 0 : 1, at_ms: e.stepAtMs, delay_ms: e.params.delayMs, jitter_ms: e.params.jitterMs, loss_pct: lossPercent(e) }, clock.toUnixMs(e.atMs));
   log(`room server on ${server.url}`);
+  /** Programs by audience: the room id (shared) or room/student (per-student). */
   const programs = new Map<string, MediaProgram>();
+  const drivers = new Map<string, LessonDriver>();
+  const audienceKey = (room: string, student: string): string => `${room}/${student}`;
+  const programOf = (room: string, student: string): string => (programs.has(audienceKey(room, student)) ? audienceKey(room, student) : room);
+  teacher.onQuizAnswer = (room, student, a) => drivers.get(programOf(room, student))?.onAnswer(student, a);
   const sentFrames: RunResult["sentFrames"] = new Map();
   const students: { room: string; group: string; agent: LightStudent; profile?: LinkProfile; relay?: UdpRelay }[] = [];
   const timelines: { stop(): void }[] = [];
@@ -143,26 +163,57 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
         body: JSON.stringify({ id: room.id, mode: room.mode }),
       });
       if (!res.ok) throw new Error(`creating room ${room.id}: HTTP ${res.status} ${await res.text()}`);
-      const log: RunResult["sentFrames"] extends Map<string, infer V> ? V : never = [];
-      sentFrames.set(room.id, log);
-      const program = new MediaProgram({
-        fps: media.fps,
-        clock,
-        random: childRandom(scenario.seed, `program:${room.id}`),
-        audioTimestampSkewMs: typeof opts.audioTimestampSkewMs === "number" ? opts.audioTimestampSkewMs : opts.audioTimestampSkewMs?.[room.id],
-        onFrameSent: (f) => {
-          log.push({ captureUnixMs: clock.toUnixMs(f.captureMs), clipId: f.clipId, frameIndex: f.frameIndex, rtpTimestamp: f.rtpTimestamp });
-          if (f.frameIndex === 0) event("clip_start", { room: room.id }, { clip_id: f.clipId }, clock.toUnixMs(f.captureMs));
-        },
-      });
-      programs.set(room.id, program);
-      teacher.setProgram(room.id, program);
-      for (const g of room.students) {
-        for (let i = 0; i < g.count; i++) {
-          const name = g.count === 1 ? g.group : `${g.group}-${i + 1}`;
-          const profile = profiles.get(groupKey(room.id, g.group));
-          students.push({ room: room.id, group: g.group, profile, agent: new LightStudent({ serverUrl: server.url, room: room.id, student: name, clock, nack: g.nack, joinTimeoutMs: JOIN_ATTEMPT_MS }) });
+      const names: { group: (typeof room.students)[number]; name: string }[] = [];
+      for (const g of room.students) for (let i = 0; i < g.count; i++) names.push({ group: g, name: g.count === 1 ? g.group : `${g.group}-${i + 1}` });
+      // Audiences: one per student in per-student mode (own queue, branches, RTP state; encoded
+      // clips shared), else the whole room. Inline clip lists always play shared.
+      const perStudent = script !== undefined && room.mode === "per-student";
+      const audiences = perStudent ? names.map((n) => ({ key: audienceKey(room.id, n.name), members: [n.name] })) : [{ key: room.id, members: names.map((n) => n.name) }];
+      for (const aud of audiences) {
+        const sent: RunResult["sentFrames"] extends Map<string, infer V> ? V : never = [];
+        sentFrames.set(aud.key, sent);
+        let driver: LessonDriver | undefined;
+        const program = new MediaProgram({
+          fps: media.fps,
+          clock,
+          random: childRandom(scenario.seed, `program:${aud.key}`),
+          audioTimestampSkewMs: typeof opts.audioTimestampSkewMs === "number" ? opts.audioTimestampSkewMs : opts.audioTimestampSkewMs?.[room.id],
+          onFrameSent: (f) => {
+            sent.push({ captureUnixMs: clock.toUnixMs(f.captureMs), clipId: f.clipId, frameIndex: f.frameIndex, rtpTimestamp: f.rtpTimestamp });
+            if (f.frameIndex === 0) event("clip_start", { room: room.id, ...(perStudent ? { student: aud.members[0] } : {}) }, { clip_id: f.clipId }, clock.toUnixMs(f.captureMs));
+            driver?.onFrameSent(f);
+          },
+        });
+        programs.set(aud.key, program);
+        teacher.setProgram(room.id, program, perStudent ? aud.members[0] : undefined);
+        if (script) {
+          driver = new LessonDriver(script, library, program, {
+            mode: perStudent ? "per-student" : "shared",
+            clock,
+            students: aud.members,
+            notify: (student, notice) => {
+              server.sendTo(room.id, student, notice);
+            },
+            onAction: (a) => {
+              if (a.kind === "switch") event("answer", { room: room.id, ...(perStudent ? { student: aud.members[0] } : {}) }, { reason: a.reason, to_clip: library.get(a.clip).clipId }, clock.toUnixMs(a.decidedAtMs));
+            },
+          });
+          drivers.set(aud.key, driver);
         }
+      }
+      const answerKey = new Map<string, string>();
+      for (const st of script?.steps ?? []) if (st.kind === "ask" && st.question.answer !== undefined) answerKey.set(st.question.id, st.question.answer);
+      for (const { group: g, name } of names) {
+        const profile = profiles.get(groupKey(room.id, g.group));
+        const behaviour = g.behaviour
+          ? { afterMs: g.behaviour.after, correct: g.behaviour.correct, answerKey, random: childRandom(scenario.seed, `behaviour:${room.id}/${name}`) }
+          : undefined;
+        students.push({
+          room: room.id,
+          group: g.group,
+          profile,
+          agent: new LightStudent({ serverUrl: server.url, room: room.id, student: name, clock, nack: g.nack, joinTimeoutMs: JOIN_ATTEMPT_MS, behaviour }),
+        });
       }
     }
 
@@ -189,15 +240,17 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     });
     if (errors.length === students.length) throw new Error(`no student could join:\n${errors.join("\n")}`);
 
-    // 4. The lesson: every clip back to back, on every room's program.
-    for (const [roomId, program] of programs) {
-      for (const c of scenario.lesson.clips) program.enqueue(library.get(c.name));
+    // 4. The lesson: a script's driver decides what plays; inline clips play back to back.
+    for (const [key, program] of programs) {
+      const driver = drivers.get(key);
+      if (!driver && typeof scenario.lesson !== "string") for (const c of scenario.lesson.clips) program.enqueue(library.get(c.name));
       program.start();
-      log(`room ${roomId}: lesson started (${scenario.lesson.clips.map((c) => c.name).join(" → ")})`);
+      driver?.start();
     }
+    log(`lesson started on ${programs.size} program(s): ${script ? `script "${script.name}"` : clipDefs.map((c) => c.name).join(" → ")}`);
     for (const s of students) {
       // Step times count from the room's media clock origin exactly (frame tick 0).
-      const origin = programs.get(s.room)?.startedAtMs;
+      const origin = programs.get(programOf(s.room, s.agent.name))?.startedAtMs;
       if (s.profile) timelines.push(await relays.applyProfile(s.room, s.agent.name, s.profile, netemEvent(s.room, s.agent.name, s.profile.name), origin));
     }
     await opts.hooks?.onLessonStarted?.({ programs, library });
@@ -275,6 +328,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     exitCode = 2;
   } finally {
     if (sampler) clearTimeout(sampler);
+    for (const d of drivers.values()) d.stop();
     for (const p of programs.values()) p.stop();
     await Promise.allSettled(students.map((s) => s.agent.leave()));
     for (const t of timelines) t.stop();
@@ -289,7 +343,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const results: RunResult["students"] = [];
   for (const s of students) {
     const a = s.agent;
-    const sent = sentFrames.get(s.room) ?? [];
+    const sent = sentFrames.get(programOf(s.room, a.name)) ?? [];
     const summary = summarizeWire({
       frames: a.frames,
       audio: a.audio,
@@ -314,7 +368,16 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     for (const g of summary.switchGaps) {
       sink.write([{ measurement: "event", tags: { ...tags, kind: "clip_switch" }, fields: { from_clip: g.fromClip, to_clip: g.toClip, gap_ms: g.gapMs }, timeUnixMs: clock.toUnixMs(g.atMs) }]);
     }
-    studentReports.push({ room: s.room, student: a.name, group: s.group, agent: "werift", profile: s.profile?.name, wire: summary });
+    const answers: AnswerReport[] = a.answers.map((ans) => {
+      const r = a.results.find((x) => x.questionId === ans.questionId);
+      const clipId = r ? library.list().find((c) => c.name === r.clip)?.clipId : undefined;
+      const rt =
+        r && clipId !== undefined
+          ? roundTrip({ sentAtUnixMs: ans.sentAtUnixMs, receivedAtUnixMs: r.receivedAtUnixMs, assessedAtUnixMs: r.assessedAtUnixMs, decidedAtUnixMs: r.decidedAtUnixMs, responseClipId: clipId }, a.frames)
+          : undefined;
+      return { ...ans, ...(r ? { correct: r.correct, clip: r.clip, reason: r.reason } : {}), ...(rt ? { roundTrip: rt } : {}) };
+    });
+    studentReports.push({ room: s.room, student: a.name, group: s.group, agent: "werift", profile: s.profile?.name, wire: summary, ...(answers.length ? { answers } : {}) });
     results.push({ room: s.room, student: a.name, agent: a, summary, relay: s.relay, profile: s.profile?.name });
   }
   const values: Record<string, number[]> = {
@@ -325,6 +388,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     residual_loss: results.map((r) => r.summary.video.lossFraction),
     frames_received_ratio: results.map((r) => r.summary.framesReceivedRatio),
     join_ms: results.flatMap((r) => (r.summary.joinMs === undefined ? [] : [r.summary.joinMs])),
+    assessment_rtt_ms: studentReports.flatMap((r) => (r.answers ?? []).flatMap((x) => (x.roundTrip ? [x.roundTrip.totalMs] : []))),
     lipsync_ms: results.flatMap((r) => (r.summary.avSync ? [r.summary.avSync.offsetMs] : [])),
     freeze_count: results.map((r) => r.summary.freezes.count),
     freeze_ratio: results.map((r) => r.summary.freezes.ratio),

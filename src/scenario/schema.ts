@@ -40,6 +40,13 @@ export const Lesson = z.strictObject({
 /** A netem profile by library name / path, or inline (validated by src/netem at load). */
 export const NetemRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
 
+/** Scripted student behaviour: answer each question by click after `after`, right with probability `correct`. */
+export const Behaviour = z.strictObject({
+  answer: z.literal("click"),
+  correct: z.number().min(0).max(1),
+  after: duration,
+});
+
 export const StudentGroup = z.strictObject({
   group: id,
   count: z.number().int().min(1).max(1000),
@@ -47,6 +54,7 @@ export const StudentGroup = z.strictObject({
   netem: NetemRef.optional(),
   /** Repair video loss with RTCP NACK (default true). */
   nack: z.boolean().default(true),
+  behaviour: Behaviour.optional(),
 });
 
 export const Room = z.strictObject({
@@ -81,6 +89,7 @@ export const BUDGET_METRICS = [
   "residual_loss",
   "frames_received_ratio",
   "join_ms",
+  "assessment_rtt_ms",
   "lipsync_ms",
   "freeze_count",
   "freeze_ratio",
@@ -98,7 +107,16 @@ export const Scenario = z.strictObject({
   seed: z.number().int().min(0).default(1),
   duration: positiveDuration,
   media: Media.default({ width: 640, height: 360, fps: 30, videoKbps: 500 }),
-  lesson: Lesson,
+  /** Inline clips played back to back, or a lesson script by name (lessons/<name>.yaml) or path. */
+  lesson: z.unknown().transform((v, ctx): z.output<typeof Lesson> | string => {
+    // A name, or inline clips. Not z.union: a union would hide the inline form's precise errors
+    // (field path and value) behind "invalid input".
+    if (typeof v === "string" && v.length > 0) return v;
+    const r = Lesson.safeParse(v);
+    if (r.success) return r.data;
+    for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  }),
   rooms: z.array(Room).min(1, "a scenario needs at least one room").superRefine(uniqueBy("id", "room id")),
   budgets: Budgets.default({}),
   /** Regression thresholds for `--baseline` comparisons (defaults in src/report/baseline.ts). */
