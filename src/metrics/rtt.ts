@@ -13,7 +13,9 @@
 // and LSR, so no clock synchronisation is needed.
 
 /** Seconds between the NTP epoch (1900-01-01) and the Unix epoch (1970-01-01). */
-export const NTP_UNIX_OFFSET_S = 2_208_988_800;
+import { NTP_UNIX_OFFSET_S } from "../clock.js";
+
+export { NTP_UNIX_OFFSET_S };
 
 /** A 32-bit compact NTP value (RFC 3550 §4: middle 32 bits of an NTP timestamp) for a Unix time in ms. */
 export function compactNtpFromUnixMs(unixMs: number): number {

@@ -31,7 +31,7 @@
 // tibit (×1024), and BYTES per second: bps kbps mbps gbps (and kibps …). "1mbit" = 1 000 000 bit/s;
 // "1mbps" = 8 000 000 bit/s (tc's trap, kept). A bare number is rejected: always give a unit.
 import { z } from "zod";
-import { parseDurationMs } from "../scenario/duration.js";
+import { parseDurationMs } from "../duration.js";
 import {
   cleanParams,
   DEFAULT_LIMIT_PACKETS,

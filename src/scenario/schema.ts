@@ -1,7 +1,7 @@
 // Scenario YAML schema (zod 4). Strict objects: an unknown field is an error, so typos surface.
 // The loader adds file:line:column from the YAML parser; this file only says what is valid.
 import { z } from "zod";
-import { parseDurationMs } from "./duration.js";
+import { parseDurationMs } from "../duration.js";
 import { parseBudget, BudgetParseError } from "../report/budget.js";
 import { BaselineSettingsSchema } from "../report/baseline.js";
 

@@ -18,7 +18,7 @@
 //     - goto: { to: again, times: 2 }   # or `goto: again` (bounded by maxIterations)
 //     - end: true
 import { z } from "zod";
-import { parseDurationMs } from "../scenario/duration.js";
+import { parseDurationMs } from "../duration.js";
 
 const duration = z.union([z.string(), z.number()], { error: 'expected a duration like "500ms", "8s" or a number of ms' }).transform((v, ctx) => {
   const r = parseDurationMs(v);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatIssue, loadScenario, parseScenario, ScenarioError } from "../../src/scenario/loader.js";
-import { parseDurationMs } from "../../src/scenario/duration.js";
+import { parseDurationMs } from "../../src/duration.js";
 
 const BAD_DIR = join(import.meta.dirname, "../fixtures/scenarios/bad");
 const SMOKE = join(import.meta.dirname, "../../scenarios/smoke.yaml");
