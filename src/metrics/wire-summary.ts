@@ -50,6 +50,8 @@ export type WireInput = {
   framesDropped: number;
   joinMs?: number;
   joinRetries?: number;
+  /** RTT samples (ms) from the teacher's view of this student's receiver reports. */
+  rttSamplesMs?: readonly number[];
   /** Session span for the freeze ratio (ms); default first → last presented frame. */
   sessionMs?: number;
 };
@@ -72,6 +74,8 @@ export type WireSummary = {
   video: WireStreamStats;
   audio: WireStreamStats;
   bitrateKbps: number;
+  /** RTCP round-trip time (RFC 3550 §6.4.1: A − LSR − DLSR), measured by the teacher from RRs. */
+  rttMs: Summary;
   joinMs?: number;
   joinRetries?: number;
 };
@@ -134,6 +138,7 @@ export function summarizeWire(input: WireInput): WireSummary {
     video: input.video,
     audio: input.audioStats,
     bitrateKbps,
+    rttMs: summarize(input.rttSamplesMs ?? []),
     joinMs: input.joinMs,
     joinRetries: input.joinRetries,
   };

@@ -77,6 +77,7 @@ const WireSummary = z.object({
   video: StreamStats,
   audio: StreamStats,
   bitrateKbps: num,
+  rttMs: Summary,
   joinMs: num.optional(),
   joinRetries: num.optional(),
 });

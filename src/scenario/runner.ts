@@ -18,6 +18,7 @@ import { SinkFanout } from "../metrics/sink-fanout.js";
 import { runSummaryPoints } from "../metrics/run-points.js";
 import { percentile } from "../metrics/stats.js";
 import { roundTrip } from "../metrics/round-trip.js";
+import { rttSamplesMs } from "../metrics/rtt.js";
 import { LessonDriver } from "../streamer/lesson-driver.js";
 import type { Lesson as LessonScript } from "../streamer/lesson-loader.js";
 import type { AnswerReport } from "../report/run-report.js";
@@ -27,6 +28,7 @@ import type { InfluxTarget } from "../metrics/influx-target.js";
 import type { Sink } from "../metrics/sample.js";
 import type { Point, Tags } from "../metrics/sample.js";
 import { evaluateBudgets } from "../report/evaluate.js";
+import { parseBudget, type BudgetExpr } from "../report/budget.js";
 import { writeRunReport, REPORT_SCHEMA_VERSION, type RunReport, type StudentReport } from "../report/run-report.js";
 import { writeHtmlReport } from "../report/html-report.js";
 import { writeJUnit } from "../report/junit.js";
@@ -360,6 +362,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       framesDropped: a.framesDropped,
       joinMs: a.joinMs,
       joinRetries: a.joinRetries,
+      rttSamplesMs: rttSamplesMs(teacher.reportBlocks(s.room, a.name)),
     });
     const tags: Tags = { ...baseTags, room: s.room, student: a.name, agent: "werift", profile: s.profile?.name ?? "none" };
     for (const f of summary.freezes.list) {
@@ -388,6 +391,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     residual_loss: results.map((r) => r.summary.video.lossFraction),
     frames_received_ratio: results.map((r) => r.summary.framesReceivedRatio),
     join_ms: results.flatMap((r) => (r.summary.joinMs === undefined ? [] : [r.summary.joinMs])),
+    rtt_ms: results.flatMap((r) => (Number.isFinite(r.summary.rttMs.p50) ? [r.summary.rttMs.p50] : [])),
     assessment_rtt_ms: studentReports.flatMap((r) => (r.answers ?? []).flatMap((x) => (x.roundTrip ? [x.roundTrip.totalMs] : []))),
     lipsync_ms: results.flatMap((r) => (r.summary.avSync ? [r.summary.avSync.offsetMs] : [])),
     freeze_count: results.map((r) => r.summary.freezes.count),
@@ -396,7 +400,13 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     mos_audio: results.map((r) => r.summary.mos.audio),
     mos_video: results.map((r) => r.summary.mos.video),
   };
-  const verdicts = evaluateBudgets(scenario.budgets, values);
+  // No budgets declared: the product targets, for the metrics this run produced (a class without a
+  // lesson has no round trips to judge).
+  const budgets =
+    Object.keys(scenario.budgets).length > 0
+      ? scenario.budgets
+      : Object.fromEntries(Object.entries(defaultBudgets(media.fps)).filter(([m]) => (values[m]?.length ?? 0) > 0));
+  const verdicts = evaluateBudgets(budgets, values);
   if (exitCode === 0 && verdicts.some((v) => !v.pass)) exitCode = 1;
   if (exitCode === 0 && errors.length > 0) exitCode = 2;
   const report: RunReport = {
@@ -430,6 +440,22 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     log(`report writers failed: ${(e as Error).message}`);
   }
   return { report, runDir, exitCode, students: results, sentFrames };
+}
+
+/**
+ * The product targets, judged when a scenario declares no budgets of its own: latency p95 ≤ 400 ms,
+ * lip-sync within −100..+25 ms (positive = audio leads), clip-switch gap ≤ one frame interval,
+ * assessment round trip p95 ≤ 1500 ms, audio concealment ≤ 5 %.
+ */
+export function defaultBudgets(fps: number): Record<string, BudgetExpr[]> {
+  const b = (exprs: string[]): BudgetExpr[] => exprs.map(parseBudget);
+  return {
+    latency_ms: b(["p95 <= 400"]),
+    lipsync_ms: b(["p95 >= -100", "p95 <= 25"]),
+    switch_gap_ms: b([`max <= ${(1000 / fps).toFixed(1)}`]),
+    assessment_rtt_ms: b(["p95 <= 1500"]),
+    audio_concealment: b(["ratio <= 0.05"]),
+  };
 }
 
 /** p95 of the latency of frames completed since `sinceUnixMs` (frames are appended in completion order). */

@@ -89,6 +89,7 @@ export const BUDGET_METRICS = [
   "residual_loss",
   "frames_received_ratio",
   "join_ms",
+  "rtt_ms",
   "assessment_rtt_ms",
   "lipsync_ms",
   "freeze_count",

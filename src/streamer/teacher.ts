@@ -26,6 +26,8 @@ type Peer = {
   connectedAtMs?: number;
   joinedAtMs: number;
   packetsSent: number;
+  /** Report blocks about the video stream from the student's receiver reports (RTT, RFC 3550 §6.4.1). */
+  reportBlocks: { arrivalUnixMs: number; lsr: number; dlsr: number }[];
 };
 
 export type TeacherEvents = {
@@ -37,6 +39,8 @@ export type TeacherOptions = { clock: Clock; random: () => number } & TeacherEve
 export class Teacher {
   private readonly programs = new Map<string, MediaProgram>();
   private readonly peers = new Map<string, Peer>();
+  /** Report blocks of peers that left, kept for the run report. */
+  private readonly lastBlocks = new Map<string, Peer["reportBlocks"]>();
 
   constructor(private readonly opts: TeacherOptions) {}
 
@@ -94,7 +98,14 @@ export class Teacher {
     const audio = pc.addTransceiver("audio", { direction: "sendonly" }).sender;
     disableWeriftSenderReports(video);
     disableWeriftSenderReports(audio);
-    const peer: Peer = { room, student, pc, video, audio, ext: { video: {}, audio: {} }, reports: [], joinedAtMs: this.opts.clock.nowMs(), packetsSent: 0 };
+    const peer: Peer = { room, student, pc, video, audio, ext: { video: {}, audio: {} }, reports: [], joinedAtMs: this.opts.clock.nowMs(), packetsSent: 0, reportBlocks: [] };
+    video.onRtcp.subscribe((packet) => {
+      if (packet.type !== werift.RtcpRrPacket.type && packet.type !== werift.RtcpSrPacket.type) return;
+      const arrivalUnixMs = this.opts.clock.toUnixMs(this.opts.clock.nowMs());
+      for (const b of (packet as InstanceType<typeof werift.RtcpRrPacket>).reports) {
+        if (b.ssrc === video.ssrc && b.lsr !== 0) peer.reportBlocks.push({ arrivalUnixMs, lsr: b.lsr, dlsr: b.dlsr });
+      }
+    });
     this.peers.set(key, peer);
     pc.connectionStateChange.subscribe((state) => {
       this.opts.onPeerState?.(room, student, state);
@@ -124,6 +135,7 @@ export class Teacher {
     const peer = this.peers.get(key);
     if (!peer) return;
     this.peers.delete(key);
+    this.lastBlocks.set(key, peer.reportBlocks);
     this.detach(peer);
     peer.pc.close().catch(() => undefined);
   }
@@ -136,6 +148,11 @@ export class Teacher {
       packetsSent: p.packetsSent,
       connectMs: p.connectedAtMs === undefined ? undefined : p.connectedAtMs - p.joinedAtMs,
     }));
+  }
+
+  /** Receiver-report timing of a student's video stream, for RTT (A − LSR − DLSR). */
+  reportBlocks(room: string, student: string): readonly { arrivalUnixMs: number; lsr: number; dlsr: number }[] {
+    return this.peers.get(peerKey(room, student))?.reportBlocks ?? this.lastBlocks.get(peerKey(room, student)) ?? [];
   }
 
   async close(): Promise<void> {
