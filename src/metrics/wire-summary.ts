@@ -75,7 +75,7 @@ export type WireSummary = {
   audio: WireStreamStats;
   bitrateKbps: number;
   /** RTCP round-trip time (RFC 3550 §6.4.1: A − LSR − DLSR), measured by the teacher from RRs. */
-  rttMs: Summary;
+  rttMs?: Summary;
   joinMs?: number;
   joinRetries?: number;
 };

@@ -77,7 +77,7 @@ const WireSummary = z.object({
   video: StreamStats,
   audio: StreamStats,
   bitrateKbps: num,
-  rttMs: Summary,
+  rttMs: Summary.optional(),
   joinMs: num.optional(),
   joinRetries: num.optional(),
 });

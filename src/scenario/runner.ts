@@ -391,7 +391,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     residual_loss: results.map((r) => r.summary.video.lossFraction),
     frames_received_ratio: results.map((r) => r.summary.framesReceivedRatio),
     join_ms: results.flatMap((r) => (r.summary.joinMs === undefined ? [] : [r.summary.joinMs])),
-    rtt_ms: results.flatMap((r) => (Number.isFinite(r.summary.rttMs.p50) ? [r.summary.rttMs.p50] : [])),
+    rtt_ms: results.flatMap((r) => (r.summary.rttMs && Number.isFinite(r.summary.rttMs.p50) ? [r.summary.rttMs.p50] : [])),
     assessment_rtt_ms: studentReports.flatMap((r) => (r.answers ?? []).flatMap((x) => (x.roundTrip ? [x.roundTrip.totalMs] : []))),
     lipsync_ms: results.flatMap((r) => (r.summary.avSync ? [r.summary.avSync.offsetMs] : [])),
     freeze_count: results.map((r) => r.summary.freezes.count),
