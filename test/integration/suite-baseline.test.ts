@@ -107,7 +107,7 @@ describe("proctor suite + baseline (real runs)", () => {
     const xml = readFileSync(third.junitPath, "utf8");
     expect(xml).toMatch(/<failure message="baseline latency_ms p95 \(aggregate\): within \+20 ms and \+20 % of baseline — measured [\d.]+, allowed &lt;= [\d.]+/);
     // quiet: the runner's lines came from the three earlier runs only; the suite's own lines still came
-    expect(lines.filter((l) => l.startsWith("room room-1: lesson started")).length).toBe(3);
+    expect(lines.filter((l) => l.startsWith("lesson started on ")).length).toBe(3);
     expect(lines.filter((l) => l.includes("tiny-delayed.yaml: tiny, seed 11, 4 s")).length).toBe(1);
   });
 });
