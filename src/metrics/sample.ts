@@ -2,7 +2,7 @@
 // numeric fields) and events (something that happened: a clip switch, a join). Both become one
 // line-protocol point each; tags are bounded (run, scenario, room, student, agent, profile, build).
 
-export type TagKey = "run" | "scenario" | "room" | "student" | "agent" | "profile" | "build" | "kind" | "metric" | "expression";
+export type TagKey = "run" | "scenario" | "room" | "student" | "agent" | "profile" | "build" | "kind" | "metric" | "expression" | "dir";
 export type Tags = Partial<Record<TagKey, string>>;
 
 export type Point = {

@@ -141,7 +141,9 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   });
   log(`live view: ${server.url}/live`);
   const netemEvent = (room: string, student: string, profile: string) => (e: TimelineEvent): void =>
-    event("netem_step", { room, student, profile }, { step: e.stepIndex, direction: e.direction === "down" ? 0 : 1, at_ms: e.stepAtMs, delay_ms: e.params.delayMs, jitter_ms: e.params.jitterMs, loss_pct: lossPercent(e) }, clock.toUnixMs(e.atMs));
+    // `dir` is a tag: a step setting both directions makes two points at the same instant, which
+    // InfluxDB would merge into one if they shared a series (found by the outage test).
+    event("netem_step", { room, student, profile, dir: e.direction }, { step: e.stepIndex, direction: e.direction === "down" ? 0 : 1, at_ms: e.stepAtMs, delay_ms: e.params.delayMs, jitter_ms: e.params.jitterMs, loss_pct: lossPercent(e) }, clock.toUnixMs(e.atMs));
   log(`room server on ${server.url}`);
   /** Programs by audience: the room id (shared) or room/student (per-student). */
   const programs = new Map<string, MediaProgram>();
