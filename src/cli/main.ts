@@ -12,6 +12,8 @@ import { dashboardCommand } from "../dashboards/build.js";
 import { runMediaCommand } from "./media-command.js";
 import { runSuite, applyBaseline, scenarioThresholds } from "./suite-command.js";
 import { createProgress } from "./progress.js";
+import { probeTc, assertTcUsable, TcUnavailableError } from "../netem/tc-probe.js";
+import { profileRequirements } from "../netem/tc-commands.js";
 import { parseThresholdFlags, formatComparison, BaselineError } from "../report/baseline.js";
 
 const HELP = `proctor — test harness and quality analytics for real-time (WebRTC) classrooms
@@ -41,6 +43,8 @@ run options:
                                http://host:8086/?org=acme&bucket=proctor&token=…     (2.x)
                                influx3://host:8181/?db=proctor&token=…               (3.x)
   --quiet                    only the summary, no progress lines
+  --netem relay|tc           impairment backend (default relay: userspace, unprivileged; tc: Linux
+                             netns + tc-netem, needs root and sch_netem — probed before anything starts)
   --seed <n>                 override the scenario's seed (replay a run exactly as far as seeds go)
   --baseline <path>          compare with an earlier run (report.json, run folder, or reports folder):
                              regressions beyond the thresholds fail the run (exit 1)
@@ -91,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
         port: { type: "string" },
         quiet: { type: "boolean", default: false },
         seed: { type: "string" },
+        netem: { type: "string", default: "relay" },
         baseline: { type: "string" },
         "baseline-threshold": { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false },
@@ -200,6 +205,18 @@ async function main(argv: string[]): Promise<number> {
       throw e;
     }
     if (seed !== undefined) scenario.seed = seed;
+    if (values.netem !== "relay" && values.netem !== "tc") return fail(`--netem: expected relay or tc, got "${values.netem}"`);
+    if (values.netem === "tc") {
+      // Fail fast, before any media or socket, with what is missing.
+      const probe = await probeTc();
+      try {
+        for (const p of scenario.profiles.values()) assertTcUsable(probe, profileRequirements(p), `profile "${p.name}"`);
+      } catch (e) {
+        if (e instanceof TcUnavailableError) return fail(e.message);
+        throw e;
+      }
+      return fail("--netem tc: this kernel can run the profiles, but running students inside network namespaces from `proctor run` is not implemented yet (the tc backend is in src/netem/tc-backend.ts); use --netem relay");
+    }
     const result = await runScenario(scenario, {
       scenarioFile: file,
       reportsDir: values.out,

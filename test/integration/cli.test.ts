@@ -69,6 +69,14 @@ budgets:
     expect([0, 1]).toContain(r.code);
   });
 
+  it("--netem tc fails fast (exit 2) naming what is missing and suggesting --netem relay", async () => {
+    const r = await proctor(["run", "scenarios/burst-loss.yaml", "--netem", "tc", "--quiet"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--netem relay");
+    // This machine kind has no sch_netem; on one that has it, the message says what is not wired yet.
+    expect(r.err).toMatch(/sch_netem|not implemented yet/);
+  });
+
   it("bad flags exit 2 with a message naming the flag", async () => {
     const bad = await proctor(["run", "scenarios/smoke.yaml", "--seed", "x"]);
     expect(bad.code).toBe(2);
