@@ -4,7 +4,7 @@
 // concealment, repair RTT), the `student_summary` points of src/metrics/run-points.ts.
 //
 // Layout: a class overview (one series per student) and one row per student (repeated over the
-// `student` variable). Annotations draw netem steps, clip starts/switches, joins and freezes under
+// `student` variable). Annotations draw netem steps, clip starts/switches, joins, freezes and answers under
 // every panel. Variables: datasource, run, room (multi), student (multi).
 import * as common from "@grafana/grafana-foundation-sdk/common";
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
@@ -118,6 +118,10 @@ function annotations(): dashboard.AnnotationQueryBuilder[] {
     }),
     annotation("Joins", "green", select(field("join_ms"), field("retries"), field("student")).from("event").where(...eventOf("join")), { text: "join_ms", tags: ["student"] }),
     annotation("Freezes", "red", select(field("duration_ms"), field("student")).from("event").where(...eventOf("freeze")), { text: "duration_ms", tags: ["student"] }),
+    annotation("Answers", "yellow", select(field("reason"), field("to_clip"), field("room")).from("event").where(...eventOf("answer", roomScope)), {
+      text: "reason",
+      tags: ["room"],
+    }),
   ];
 }
 

@@ -56,7 +56,8 @@ export class MediaProgram {
   private readonly frameIntervalMs: number;
   framesSent = 0;
   audioPacketsSent = 0;
-  private pendingSwitch: { clip: LoadedClip; opts: SwitchOptions } | null = null;
+  /** A switch waiting for the next video tick, and clips enqueued after it (they play after it). */
+  private pendingSwitch: { clip: LoadedClip; opts: SwitchOptions; then: LoadedClip[] } | null = null;
 
   constructor(private readonly opts: MediaProgramOptions) {
     const r = opts.random;
@@ -97,13 +98,15 @@ export class MediaProgram {
     this.audioPacer?.stop();
   }
 
+  /** Play `clip` after everything queued — after a pending switch too. */
   enqueue(clip: LoadedClip): void {
-    this.queue.enqueue(clip);
+    if (this.pendingSwitch) this.pendingSwitch.then.push(clip);
+    else this.queue.enqueue(clip);
   }
 
   /** Interrupt: `clip` starts on the next video tick (after `holdTicks` empty ticks). */
   switchNow(clip: LoadedClip, opts: SwitchOptions = {}): void {
-    this.pendingSwitch = { clip, opts };
+    this.pendingSwitch = { clip, opts, then: [] };
   }
 
   /** Largest timer lateness seen by the video pacer (ms). */
@@ -122,6 +125,7 @@ export class MediaProgram {
   private readonly onVideoTick = (tick: number, dueMs: number): void => {
     if (this.pendingSwitch) {
       this.queue.switchNow(this.pendingSwitch.clip, this.pendingSwitch.opts);
+      for (const c of this.pendingSwitch.then) this.queue.enqueue(c);
       this.pendingSwitch = null;
     }
     const f = this.queue.nextFrame(dueMs);

@@ -20,17 +20,16 @@ import { influxd, influxdSkipReason, startTestInfluxd, type Series, type TestInf
 const YAML = `
 name: dash-test
 seed: 11
-duration: 5s
-lesson:
-  clips:
-    - { name: c1, duration: 2s }
-    - { name: c2, duration: 3s }
+duration: 6s
+lesson: test/fixtures/lessons/quick.yaml
 rooms:
   - id: room-1
+    mode: per-student
     students:
       - group: s
         count: 1
         agent: werift
+        behaviour: { answer: click, correct: 1, after: 500ms }
         netem: { steps: [ { at: 0s, both: {} }, { at: 1500ms, down: { delay: 80ms } }, { at: 2800ms, down: { delay: 80ms, loss: 100% } }, { at: 3500ms, down: { delay: 80ms } } ] }
 budgets:
   latency_ms: ["p95 <= 400", "max <= 5000"]

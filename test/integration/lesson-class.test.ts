@@ -7,6 +7,7 @@ import { runYaml, student } from "../helpers/class-run.js";
 const LESSON = "test/fixtures/lessons/quick.yaml";
 const RIGHT = 3;
 const WRONG = 4;
+const OUTRO = 5;
 const FRAME_MS = 1000 / 30;
 
 const clipsSeen = (frames: readonly { clipId?: number }[]): Set<number> => new Set(frames.map((f) => f.clipId ?? -1));
@@ -16,7 +17,7 @@ describe("lesson engine in a class", () => {
     const r = await runYaml(`
 name: lesson-per-student
 seed: 8
-duration: 9s
+duration: 10s
 lesson: ${LESSON}
 rooms:
   - id: r
@@ -38,6 +39,8 @@ budgets:
     expect(clipsSeen(wrong.agent.frames).has(RIGHT)).toBe(false);
     expect(clipsSeen(silent.agent.frames).has(WRONG)).toBe(true);
     expect(silent.agent.results.map((x) => x.reason)).toEqual(["timeout"]);
+    // After the branch clip the script goes on: the outro reaches every student.
+    for (const s of [right, wrong, silent]) expect(clipsSeen(s.agent.frames).has(OUTRO), s.student).toBe(true);
 
     for (const s of [right, wrong]) {
       const rep = r.report.students.find((x) => x.student === s.student)!;

@@ -106,7 +106,7 @@ describe("in-class specifics", () => {
 
   it("annotations cover netem steps, clip starts and switches, joins and freezes from the event measurement", () => {
     const kinds = d.annotations.list.map((a) => /"kind" = '([a-z_]+)'/.exec(a.target!.query!)?.[1]);
-    expect(kinds.sort()).toEqual(["clip_start", "clip_switch", "freeze", "join", "netem_step"]);
+    expect(kinds.sort()).toEqual(["answer", "clip_start", "clip_switch", "freeze", "join", "netem_step"]);
   });
 
   it("a row repeats per student, and its panels cover latency, lip-sync, freezes, audio, loss/jitter, bitrate/fps", () => {
@@ -172,7 +172,7 @@ describe("rendering and provisioning", () => {
       expect(readFileSync(join(out, f.path), "utf8")).toBe(f.content);
       expect(text).toContain(join(out, f.path));
     }
-    expect(text).toMatch(/in-class\.json: "proctor — in class" \(uid proctor-in-class\), \d+ panels, 4 variables, 5 annotations/);
+    expect(text).toMatch(/in-class\.json: "proctor — in class" \(uid proctor-in-class\), \d+ panels, 4 variables, 6 annotations/);
     const again = await buildDashboards(out, DEFAULTS, {});
     expect(again.length).toBe(4);
   });
