@@ -13,7 +13,7 @@ import { writeHtmlReport, NETEM_STEP_FILLS } from "../../src/report/html-report.
 import { writeJUnit } from "../../src/report/junit.js";
 import { parseReportJson } from "../../src/report/report-schema.js";
 
-const CHROMIUM = "/usr/bin/chromium";
+import { CHROMIUM, CHROMIUM_ARGS } from "../helpers/chromium.js";
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.log(`[html-report] skipping the browser check: no Chromium at ${CHROMIUM} (Debian package "chromium")`);
 const ARTIFACTS = fileURLToPath(new URL("../../reports/test-artifacts/", import.meta.url));
@@ -89,18 +89,7 @@ describe("report.html from a real run", () => {
       const browser = await puppeteer.launch({
         executablePath: CHROMIUM,
         headless: true,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-          "--disable-features=WebRtcHideLocalIpsWithMdns",
-          "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
-        ],
+        args: CHROMIUM_ARGS,
       });
       try {
         const page = await browser.newPage();

@@ -8,22 +8,12 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { CHROMIUM, CHROMIUM_ARGS } from "../helpers/chromium.js";
 import { LiveBuffer, registerLiveView } from "../../src/signaling/live-routes.js";
 import { LIVE_CHARTS } from "../../src/web/live-view.js";
 import type { Point } from "../../src/metrics/sample.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
-];
+const ARGS = CHROMIUM_ARGS;
 const STUDENTS = ["alice", "bob", "<b>mallory</b>"] as const;
 const ARTIFACT = join(process.cwd(), "reports", "test-artifacts", "live-view.png");
 
