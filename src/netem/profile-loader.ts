@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import type { LinkParams } from "./params.js";
 import { ProfileInput } from "./profile-schema.js";
+import { valueAt } from "../yaml-source.js";
 
 /** The library folder: <repo>/netem-profiles (the same from src/netem and dist/netem). */
 export const DEFAULT_PROFILE_DIR = fileURLToPath(new URL("../../netem-profiles", import.meta.url));
@@ -159,14 +160,6 @@ function fieldName(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = data;
-  for (const k of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[k];
-  }
-  return cur;
-}
 
 /** Position of the deepest node along `path` that exists in the document. */
 function locate(doc: Document, path: readonly PropertyKey[], lc: LineCounter): ReturnType<FieldLocator> {

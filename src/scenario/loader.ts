@@ -5,6 +5,7 @@ import { parseDocument, LineCounter, isMap, isNode, isScalar, type Document } fr
 import { Scenario } from "./schema.js";
 import { loadProfile, profileFromObject, ProfileError, type LinkProfile } from "../netem/profile-loader.js";
 import { loadLesson, LessonError, type Lesson as LessonScript } from "../streamer/lesson-loader.js";
+import { valueAt } from "../yaml-source.js";
 
 /** A validated scenario plus what it refers to (netem profiles resolved per student group). */
 export type LoadedScenario = Scenario & { profiles: Map<string, LinkProfile>; script?: LessonScript };
@@ -96,14 +97,6 @@ function positionOf(doc: Document, path: readonly PropertyKey[], lc: LineCounter
   return {};
 }
 
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = data;
-  for (const k of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[k];
-  }
-  return cur;
-}
 
 /** Key of a student group's profile in LoadedScenario.profiles. */
 export function groupKey(room: string, group: string): string {

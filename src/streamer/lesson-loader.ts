@@ -9,6 +9,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { DEFAULT_GEN_DURATION_MS, GEN_PRESET_DURATION_MS, LessonSchema, type AskParsed, type LessonParsed } from "./lesson-schema.js";
+import { valueAt } from "../yaml-source.js";
 
 /** The library folder: <repo>/lessons (the same from src/streamer and dist/streamer). */
 export const DEFAULT_LESSON_DIR = fileURLToPath(new URL("../../lessons", import.meta.url));
@@ -304,11 +305,3 @@ function positionOf(doc: Document, path: readonly PropertyKey[], lc: LineCounter
   return {};
 }
 
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = data;
-  for (const k of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[k];
-  }
-  return cur;
-}
