@@ -110,21 +110,27 @@ export function normaliseClipSpec(spec: ClipSpec): Required<ClipSpec> {
   return s;
 }
 
-function videoArgs(s: Required<ClipSpec>, out: string): string[] {
-  const rate = `${s.videoKbps}k`;
+/**
+ * The one VP8 encoder setting of every proctor clip (generated, prepared, transition): CBR,
+ * keyframe every `fps` frames (frame 0 included), no alt-ref and no lag so each IVF frame is a shown
+ * frame, error resilient, bit-exact. Part of the content hash: change it only with GENERATOR_VERSION.
+ */
+export function vp8EncodeArgs(g: { width: number; height: number; fps: number; videoKbps: number }, out: string): string[] {
+  const rate = `${g.videoKbps}k`;
   return [
-    "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${s.width}x${s.height}`, "-framerate", String(s.fps), "-i", "pipe:0",
+    "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${g.width}x${g.height}`, "-framerate", String(g.fps), "-i", "pipe:0",
     "-c:v", "libvpx", "-b:v", rate, "-minrate", rate, "-maxrate", rate, "-bufsize", rate,
-    "-g", String(s.fps), "-keyint_min", String(s.fps),
+    "-g", String(g.fps), "-keyint_min", String(g.fps),
     "-auto-alt-ref", "0", "-lag-in-frames", "0", "-deadline", "good", "-cpu-used", "4", "-error-resilient", "1",
     "-fflags", "+bitexact", "-f", "ivf", "-y", out,
   ];
 }
 
-function audioArgs(s: Required<ClipSpec>, out: string): string[] {
+/** The one Opus encoder setting: mono s16le 48 kHz in, 20 ms frames, constrained VBR, bit-exact Ogg. */
+export function opusEncodeArgs(audioKbps: number, out: string): string[] {
   return [
     "-f", "s16le", "-ar", String(AUDIO_SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
-    "-c:a", "libopus", "-b:a", `${s.audioKbps}k`, "-frame_duration", "20", "-application", "audio", "-vbr", "constrained",
+    "-c:a", "libopus", "-b:a", `${audioKbps}k`, "-frame_duration", "20", "-application", "audio", "-vbr", "constrained",
     "-fflags", "+bitexact", "-f", "ogg", "-y", out,
   ];
 }
@@ -142,8 +148,8 @@ export function clipHash(spec: ClipSpec): string {
     videoKbps: s.videoKbps,
     audioKbps: s.audioKbps,
     markerAudioOffsetMs: s.markerAudioOffsetMs,
-    video: videoArgs(s, "video.ivf"),
-    audio: audioArgs(s, "audio.ogg"),
+    video: vp8EncodeArgs(s, "video.ivf"),
+    audio: opusEncodeArgs(s.audioKbps, "audio.ogg"),
   };
   return createHash("sha256").update(JSON.stringify(content)).digest("hex");
 }
@@ -214,8 +220,8 @@ async function encodeInto(dir: string, s: Required<ClipSpec>, onProgress?: (msg:
   const rawAudioPath = join(dir, "audio.encoder.ogg");
   const pcm = renderAudio(s);
   const results = await Promise.allSettled([
-    runFfmpeg(videoArgs(s, videoPath), { stdin: videoFrames(s, onProgress) }),
-    runFfmpeg(audioArgs(s, rawAudioPath), { stdin: pcmBytes(pcm.subarray(Math.min(OPUS_ENCODER_LOOKAHEAD, pcm.length))) }),
+    runFfmpeg(vp8EncodeArgs(s, videoPath), { stdin: videoFrames(s, onProgress) }),
+    runFfmpeg(opusEncodeArgs(s.audioKbps, rawAudioPath), { stdin: pcmBytes(pcm.subarray(Math.min(OPUS_ENCODER_LOOKAHEAD, pcm.length))) }),
   ]);
   for (const [i, r] of results.entries()) {
     if (r.status === "rejected") {

@@ -37,7 +37,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/p
 import { endianness } from "node:os";
 import { basename, dirname, extname, join } from "node:path";
 import type { ClipSpec, GeneratedClip } from "./clip-generator.js";
-import { OPUS_ENCODER_LOOKAHEAD, OPUS_PACKET_SAMPLES } from "./clip-generator.js";
+import { OPUS_ENCODER_LOOKAHEAD, OPUS_PACKET_SAMPLES, vp8EncodeArgs as clipVp8EncodeArgs, opusEncodeArgs as clipOpusEncodeArgs } from "./clip-generator.js";
 import {
   AUDIO_SAMPLE_RATE,
   SYNC_BURST_AMPLITUDE,
@@ -195,25 +195,13 @@ function normalise(opts: PrepareOptions): Normalised {
 // ---------------------------------------------------------------------------------------------
 // ffmpeg plumbing shared with transition.ts
 
-/** The libvpx arguments of clip-generator.ts (CBR, keyframe every fps frames, no alt-ref, no lag). */
+/** The encoder settings of every proctor clip, owned by clip-generator.ts. */
 export function vp8EncodeArgs(g: EncodeGeometry, out: string): string[] {
-  const rate = `${g.videoKbps}k`;
-  return [
-    "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${g.width}x${g.height}`, "-framerate", String(g.fps), "-i", "pipe:0",
-    "-c:v", "libvpx", "-b:v", rate, "-minrate", rate, "-maxrate", rate, "-bufsize", rate,
-    "-g", String(g.fps), "-keyint_min", String(g.fps),
-    "-auto-alt-ref", "0", "-lag-in-frames", "0", "-deadline", "good", "-cpu-used", "4", "-error-resilient", "1",
-    "-fflags", "+bitexact", "-f", "ivf", "-y", out,
-  ];
+  return clipVp8EncodeArgs(g, out);
 }
 
-/** The libopus arguments of clip-generator.ts (48 kHz mono s16le in, 20 ms frames). */
 export function opusEncodeArgs(out: string): string[] {
-  return [
-    "-f", "s16le", "-ar", String(AUDIO_SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
-    "-c:a", "libopus", "-b:a", `${PREPARED_AUDIO_KBPS}k`, "-frame_duration", "20", "-application", "audio", "-vbr", "constrained",
-    "-fflags", "+bitexact", "-f", "ogg", "-y", out,
-  ];
+  return clipOpusEncodeArgs(PREPARED_AUDIO_KBPS, out);
 }
 
 const STDERR_TAIL_BYTES = 8192;
