@@ -1,16 +1,2 @@
-// Chromium for tests: Debian's binary and the flags that keep it on loopback (../shared/CHROMIUM.md:
-// without the last two it makes DNS and mDNS traffic).
-export const CHROMIUM = "/usr/bin/chromium";
-
-export const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-features=WebRtcHideLocalIpsWithMdns",
-  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
-];
+// Chromium for tests: the same binary and loopback flags as browser students (src/agents/browser).
+export { CHROMIUM, CHROMIUM_ARGS, STUDENT_ARGS, chromiumUnavailable } from "../../src/agents/browser/chromium-flags.js";
