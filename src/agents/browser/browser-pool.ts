@@ -1,0 +1,46 @@
+// Chromium processes for a run's browser students. The choice (README "Browser students"): one
+// browser process per kind of student — the fake microphone file is a process-wide flag, so
+// speaking students get their own — and one window per student inside it (headless renders only a
+// window's active tab; each window still gets its own renderer process). One process saves the
+// browser's fixed cost (~100 MB, GPU/network service processes) per student.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import puppeteer, { type Browser } from "puppeteer-core";
+import { CHROMIUM, STUDENT_ARGS, chromiumUnavailable, fakeAudioCaptureArgs } from "./chromium-flags.js";
+
+export class BrowserPool {
+  private readonly browsers = new Map<string, { browser: Browser; profileDir: string }>();
+
+  constructor(private readonly opts: { binary?: string; log?: (line: string) => void } = {}) {}
+
+  /** The browser for students with this microphone file (none = no microphone). */
+  async get(micWav?: string): Promise<Browser> {
+    const key = micWav ?? "";
+    const have = this.browsers.get(key);
+    if (have) return have.browser;
+    const binary = this.opts.binary ?? CHROMIUM;
+    const why = chromiumUnavailable(binary);
+    if (why) throw new Error(`browser students: ${why}`);
+    const profileDir = mkdtempSync(join(tmpdir(), "proctor-chromium-"));
+    const browser = await puppeteer.launch({
+      executablePath: binary,
+      headless: true,
+      userDataDir: profileDir,
+      args: [...STUDENT_ARGS, ...(micWav ? fakeAudioCaptureArgs(micWav) : [])],
+      defaultViewport: { width: 660, height: 420 },
+      protocolTimeout: 60_000,
+    });
+    this.opts.log?.(`chromium ${await browser.version()} started${micWav ? " (fake microphone)" : ""}`);
+    this.browsers.set(key, { browser, profileDir });
+    return browser;
+  }
+
+  async close(): Promise<void> {
+    for (const { browser, profileDir } of this.browsers.values()) {
+      await browser.close().catch(() => undefined);
+      rmSync(profileDir, { recursive: true, force: true });
+    }
+    this.browsers.clear();
+  }
+}

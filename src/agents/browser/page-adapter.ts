@@ -1,0 +1,75 @@
+// Page adapters: how a browser student drives a classroom web app. proctor's own student page is
+// the first adapter (`proctor`); a third-party classroom gets its own (join flow, where its media
+// elements are, how a student answers) and the same pixel probe measures it: the probe is injected
+// before any page script runs, hooks RTCPeerConnection, and measures the <video>/<audio> elements
+// the adapter points at. Scenario: `target: { url, adapter }` (README "Browser students").
+import type { Page } from "puppeteer-core";
+
+export type AdapterContext = { serverUrl: string; room: string; student: string; voice: boolean };
+
+export interface PageAdapter {
+  readonly name: string;
+  /** The page to open for this student. */
+  url(ctx: AdapterContext): string;
+  /** Before navigation (e.g. inject scripts with page.evaluateOnNewDocument). */
+  prepare?(page: Page): Promise<void>;
+  /** After load: do whatever joining takes, resolve once media flows (or throw, naming why). */
+  join(page: Page, opts: { room: string; student: string; timeoutMs: number }): Promise<void>;
+  /** Answer an open question by clicking/sending `choice`; may return the page-clock send time. */
+  answer(page: Page, questionId: string, choice: string): Promise<number | void>;
+  leave?(page: Page): Promise<void>;
+}
+
+/** proctor's reference student page (src/web/page/student.ts), served by the room server at /student. */
+export const proctorAdapter: PageAdapter = {
+  name: "proctor",
+  url: ({ serverUrl, room, student, voice }) =>
+    `${serverUrl}/student?${new URLSearchParams({ room, student, ...(voice ? { voice: "1" } : {}) }).toString()}`,
+  async join(page, { timeoutMs }) {
+    try {
+      await page.waitForFunction(
+        () => {
+          const s = (window as unknown as { __proctorStudent?: { state: string } }).__proctorStudent;
+          return s !== undefined && (s.state === "connected" || s.state === "failed");
+        },
+        { timeout: timeoutMs, polling: 50 },
+      );
+    } catch {
+      const state = await page.evaluate(() => (window as unknown as { __proctorStudent?: { state: string; iceState?: string } }).__proctorStudent).catch(() => undefined);
+      throw new Error(`browser join timed out after ${timeoutMs} ms (page state ${state?.state ?? "no student script"}, ICE ${state?.iceState ?? "-"})`);
+    }
+    const st = await page.evaluate(() => {
+      const s = (window as unknown as { __proctorStudent: { state: string; errors: string[] } }).__proctorStudent;
+      return { state: s.state, errors: s.errors };
+    });
+    if (st.state !== "connected") throw new Error(`browser join failed: ${st.errors.join("; ") || st.state}`);
+  },
+  async answer(page, questionId, choice) {
+    return page.evaluate(
+      (q, c) => {
+        const s = (window as unknown as { __proctorStudent: { answer(q: string, c: string): void; answers: { sentAtUnixMs: number }[] } }).__proctorStudent;
+        s.answer(q, c);
+        return s.answers[s.answers.length - 1]!.sentAtUnixMs;
+      },
+      questionId,
+      choice,
+    );
+  },
+  async leave(page) {
+    await page.evaluate(() => (window as unknown as { __proctorStudent?: { leave(): void } }).__proctorStudent?.leave());
+  },
+};
+
+const ADAPTERS = new Map<string, PageAdapter>([[proctorAdapter.name, proctorAdapter]]);
+
+/** A registered adapter by name; the error lists the known ones. */
+export function pageAdapter(name: string): PageAdapter {
+  const a = ADAPTERS.get(name);
+  if (!a) throw new Error(`unknown page adapter "${name}" (known: ${[...ADAPTERS.keys()].join(", ")})`);
+  return a;
+}
+
+/** Register a third-party classroom's adapter (programmatic use; see README). */
+export function registerPageAdapter(a: PageAdapter): void {
+  ADAPTERS.set(a.name, a);
+}

@@ -1,0 +1,190 @@
+// The reference browser student: joins a proctor room like a light student does (POST
+// /rooms/:room/join, then the room WebSocket; the teacher offers, the page answers non-trickle),
+// plays the teacher's video in a <video> and its audio in an <audio> element (Chromium pulls its
+// audio jitter buffer only for a playing element, CHROMIUM.md), and lets the pixel probe measure
+// both. What the driver needs (state, questions, results) is on `window.__proctorStudent`; the
+// driver, not the page, decides when and what to answer.
+//
+// Query: room, student (required); voice=1 publishes the microphone (Chromium's fake capture fed
+// from the prepared utterance) on the teacher's voice m-line, muted until speak() is called.
+
+type Question = { questionId: string; choices: string[]; deadlineUnixMs: number; askedAtUnixMs: number; receivedAtUnixMs: number };
+type Result = { questionId: string; correct: boolean; score?: number; clip: string; reason: string; receivedAtUnixMs?: number; assessedAtUnixMs?: number; decidedAtUnixMs: number; arrivedAtUnixMs: number };
+
+export type StudentState = {
+  room: string;
+  student: string;
+  state: "joining" | "signaling" | "connecting" | "connected" | "failed" | "left";
+  joinStartedUnixMs: number;
+  connectedUnixMs?: number;
+  iceState?: string;
+  questions: Question[];
+  results: Result[];
+  answers: { questionId: string; choice: string; sentAtUnixMs: number; ackedUnixMs?: number }[];
+  errors: string[];
+  pc?: RTCPeerConnection;
+  answer(questionId: string, choice: string): void;
+  /** Unmute the microphone track for `ms` (voice answer); resolves at the end of speech. */
+  speak(ms: number): Promise<number>;
+  leave(): void;
+};
+
+declare global {
+  interface Window {
+    __proctorStudent?: StudentState;
+  }
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+let msgNo = 0;
+
+export async function startStudent(params: URLSearchParams): Promise<StudentState> {
+  const room = params.get("room") ?? "";
+  const student = params.get("student") ?? "";
+  const status = document.getElementById("status");
+  const say = (s: string): void => {
+    if (status) status.textContent = s;
+  };
+  let ws: WebSocket | undefined;
+  let micTrack: MediaStreamTrack | undefined;
+  const st: StudentState = {
+    room,
+    student,
+    state: "joining",
+    joinStartedUnixMs: now(),
+    questions: [],
+    results: [],
+    answers: [],
+    errors: [],
+    answer(questionId, choice) {
+      const sentAtUnixMs = now();
+      const id = `a${++msgNo}`;
+      st.answers.push({ questionId, choice, sentAtUnixMs });
+      ws?.send(JSON.stringify({ type: "quiz-answer", id, questionId, choice, sentAtUnixMs }));
+    },
+    async speak(ms) {
+      if (!micTrack) throw new Error("speak: this student has no microphone (join with voice=1)");
+      micTrack.enabled = true;
+      await new Promise((r) => setTimeout(r, ms));
+      micTrack.enabled = false;
+      return now();
+    },
+    leave() {
+      st.state = "left";
+      try {
+        ws?.send(JSON.stringify({ type: "leave" }));
+      } catch {
+        // socket already gone
+      }
+      ws?.close();
+      st.pc?.close();
+    },
+  };
+  window.__proctorStudent = st;
+  if (!room || !student) {
+    st.state = "failed";
+    st.errors.push(`query must name room and student, got "${location.search}"`);
+    say(st.errors[0]!);
+    return st;
+  }
+  try {
+    const res = await fetch(`/rooms/${encodeURIComponent(room)}/join`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ student, agent: "chromium" }),
+    });
+    const body = (await res.json()) as { token?: string; ws?: string; error?: { message?: string } };
+    if (!res.ok || !body.ws) throw new Error(`join: HTTP ${res.status} ${body.error?.message ?? ""}`);
+    st.state = "signaling";
+    // Same authority as the page: the browser resolves nothing but localhost (host-resolver rules).
+    const wsUrl = new URL(body.ws);
+    wsUrl.host = location.host;
+    ws = new WebSocket(wsUrl);
+    ws.onmessage = (ev) => {
+      let msg: { type?: string; [k: string]: unknown };
+      try {
+        msg = JSON.parse(String(ev.data)) as typeof msg;
+      } catch {
+        st.errors.push(`bad server message: ${String(ev.data).slice(0, 80)}`);
+        return;
+      }
+      if (msg.type === "offer" && typeof msg.sdp === "string") onOffer(msg.sdp).catch((e: Error) => fail(`answering the offer: ${e.message}`));
+      else if (msg.type === "question") st.questions.push({ ...(msg as unknown as Omit<Question, "receivedAtUnixMs">), receivedAtUnixMs: now() });
+      else if (msg.type === "assessment-result") st.results.push({ ...(msg as unknown as Omit<Result, "arrivedAtUnixMs">), arrivedAtUnixMs: now() });
+      else if (msg.type === "ack") {
+        const a = st.answers.find((x, i) => `a${i + 1}` === msg.id);
+        if (a) a.ackedUnixMs = now();
+      } else if (msg.type === "error") st.errors.push(`server: ${String(msg.message)}`);
+    };
+    ws.onclose = () => {
+      if (st.state !== "left" && st.state !== "failed") st.errors.push("room WebSocket closed");
+    };
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  return st;
+
+  function fail(m: string): void {
+    st.state = "failed";
+    st.errors.push(m);
+    say(`failed: ${m}`);
+  }
+
+  async function onOffer(sdp: string): Promise<void> {
+    st.state = "connecting";
+    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
+    st.pc = pc;
+    const remote = new MediaStream();
+    pc.ontrack = (ev) => {
+      if (ev.transceiver.direction === "sendonly") return;
+      remote.addTrack(ev.track);
+      const video = document.getElementById("video") as HTMLVideoElement;
+      const audio = document.getElementById("audio") as HTMLAudioElement;
+      if (ev.track.kind === "video") video.srcObject = new MediaStream([ev.track]);
+      else audio.srcObject = new MediaStream([ev.track]);
+      video.play().catch(() => undefined);
+      audio.play().catch(() => undefined);
+    };
+    pc.oniceconnectionstatechange = () => {
+      st.iceState = pc.iceConnectionState;
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "connected" && st.connectedUnixMs === undefined) {
+        st.connectedUnixMs = now();
+        st.state = "connected";
+        say(`connected ${student}@${room}`);
+      }
+      if (pc.connectionState === "failed") fail("peer connection failed");
+    };
+    await pc.setRemoteDescription({ type: "offer", sdp });
+    // The teacher's third m-line (audio it receives) carries a voice answer.
+    const voice = pc.getTransceivers().find((t, i) => i >= 2 && t.receiver.track.kind === "audio");
+    if (voice) {
+      if (params.get("voice") === "1") {
+        const mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+        micTrack = mic.getAudioTracks()[0];
+        if (micTrack) {
+          micTrack.enabled = false; // silence (Opus DTX-free comfort) until speak()
+          await voice.sender.replaceTrack(micTrack);
+          voice.direction = "sendonly";
+        }
+      } else voice.direction = "inactive";
+    }
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gatheringDone(pc, 3000);
+    ws?.send(JSON.stringify({ type: "answer", sdp: pc.localDescription?.sdp ?? "" }));
+  }
+}
+
+function gatheringDone(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, timeoutMs);
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+}
