@@ -130,6 +130,8 @@ export const QuestionMessage = z.object({
   type: z.literal("question"),
   questionId: z.string(),
   choices: z.array(z.string()),
+  /** The question takes spoken answers: Opus on the offer's third m-line (video, audio, voice). */
+  voice: z.boolean().optional(),
   deadlineUnixMs: z.number(),
   askedAtUnixMs: z.number(),
 });
@@ -144,7 +146,10 @@ export const AssessmentResultMessage = z.object({
   /** The clip that answers it (starts on the next frame tick after decidedAtUnixMs). */
   clip: z.string(),
   reason: z.string(),
+  /** Voice: arrival of the packet that carried the end of speech (else: the click's arrival). */
   receivedAtUnixMs: z.number().optional(),
+  /** Voice: when the teacher's VAD confirmed the end of speech (its hangover elapsed). */
+  detectedAtUnixMs: z.number().optional(),
   assessedAtUnixMs: z.number().optional(),
   decidedAtUnixMs: z.number(),
 });

@@ -14,6 +14,7 @@ import { FrameAssembler, type AssembledFrame, type AssemblerFrameId } from "./fr
 import { SignalingClient } from "./signaling-client.js";
 import { ReceiveStats } from "../metrics/receive-stats.js";
 import { NackGenerator } from "./nack/nack-generator.js";
+import { VoiceSpeaker, type VoiceRtp } from "./voice-speaker.js";
 
 export type FrameObservation = {
   rtpTimestamp: number;
@@ -54,7 +55,7 @@ export type LightStudentOptions = {
   /** Request lost video packets with RTCP Generic NACK (proctor's policy). Default true. */
   nack?: boolean;
   /** Scripted answers to the teacher's questions (none: the student stays silent). */
-  behaviour?: ClickBehaviour;
+  behaviour?: ClickBehaviour | VoiceBehaviour;
 };
 
 /**
@@ -63,14 +64,46 @@ export type LightStudentOptions = {
  * spread evenly over the others. `random` is seeded per student.
  */
 export type ClickBehaviour = {
+  answer?: "click";
   afterMs: number;
   correct: number;
   answerKey: ReadonlyMap<string, string>;
   random: () => number;
 };
 
-export type AnswerObservation = { questionId: string; choice: string; sentAtUnixMs: number; ackMs?: number; error?: string };
-export type ResultObservation = { questionId: string; correct: boolean; clip: string; reason: string; decidedAtUnixMs: number; receivedAtUnixMs?: number; assessedAtUnixMs?: number; arrivedUnixMs: number };
+/**
+ * How a scripted student answers by voice: `afterMs` after a question opens it speaks the prepared
+ * utterance (media/utterance.ts) on the third m-line; the answer is sent when its speech ends.
+ */
+export type VoiceBehaviour = {
+  answer: "voice";
+  afterMs: number;
+  utterance: { packets: readonly Buffer[]; lastSpeechPacket: number };
+  random: () => number;
+};
+
+/** A click (`choice`) or a voice answer (`kind: "voice"`; `sentAtUnixMs` = end of speech sent). */
+export type AnswerObservation = {
+  questionId: string;
+  kind?: "click" | "voice";
+  choice?: string;
+  sentAtUnixMs: number;
+  ackMs?: number;
+  speechStartedAtUnixMs?: number;
+  error?: string;
+};
+export type ResultObservation = {
+  questionId: string;
+  correct: boolean;
+  score?: number;
+  clip: string;
+  reason: string;
+  decidedAtUnixMs: number;
+  receivedAtUnixMs?: number;
+  assessedAtUnixMs?: number;
+  detectedAtUnixMs?: number;
+  arrivedUnixMs: number;
+};
 
 /** How often the NACK policy is polled (ms). */
 const NACK_POLL_MS = 10;
@@ -99,6 +132,7 @@ export class LightStudent {
   private ext = { video: { abs: -1, fid: -1 }, audio: { abs: -1, fid: -1 } };
   readonly nack: NackGenerator | null;
   private nackTimer: NodeJS.Timeout | null = null;
+  private speaker: VoiceSpeaker | null = null;
   private videoSsrc = -1;
   /** Per 16-bit sequence number: 1 when that packet arrived as a repair (reset when the slot is reused). */
   private readonly repairedSeq = new Uint8Array(65536);
@@ -142,7 +176,7 @@ export class LightStudent {
     this.joinStartedMs = clock.nowMs();
     const signaling = await SignalingClient.join(serverUrl, room, student, "werift", { joinTimeoutMs: timeoutMs, clock });
     this.signaling = signaling;
-    signaling.onQuestion((q) => this.onQuestion(q.questionId, q.choices));
+    signaling.onQuestion((q) => this.onQuestion(q.questionId, q.choices, q.voice));
     signaling.onResult((r) => this.results.push({ ...r, arrivedUnixMs: clock.toUnixMs(clock.nowMs()) }));
     const offer = await signaling.waitForOffer(timeoutMs);
     const ids = parseExtmap(offer);
@@ -177,6 +211,7 @@ export class LightStudent {
       });
     });
     await pc.setRemoteDescription({ type: "offer", sdp: filterCandidates(offer, (a) => isLoopbackHost(a)) });
+    if (this.opts.behaviour?.answer === "voice") this.speaker = this.openVoice(pc);
     await pc.setLocalDescription(await pc.createAnswer());
     const answer = pc.localDescription?.sdp;
     if (!answer) throw new Error(`${room}/${student}: no local answer`);
@@ -199,8 +234,26 @@ export class LightStudent {
     this.pc = null;
   }
 
-  private onQuestion(questionId: string, choices: readonly string[]): void {
+  /** Send on the offer's third m-line (video, audio, voice), which the teacher receives. */
+  private openVoice(pc: RTCPeerConnection): VoiceSpeaker {
+    const t = pc.getTransceivers().filter((x) => x.kind === "audio")[1];
+    if (!t) throw new Error(`${this.opts.room}/${this.opts.student}: the teacher's offer has no voice m-line (third m-line, audio)`);
+    t.setDirection("sendonly");
+    t.addTrack(new werift.MediaStreamTrack({ kind: "audio" }));
+    const b = this.opts.behaviour as VoiceBehaviour;
+    return new VoiceSpeaker({
+      clock: this.opts.clock,
+      random: b.random,
+      send: (p: VoiceRtp) => {
+        const header = new werift.RtpHeader({ sequenceNumber: p.sequenceNumber, timestamp: p.timestamp, marker: p.marker });
+        t.sender.sendRtp(new werift.RtpPacket(header, p.payload)).catch(() => undefined);
+      },
+    });
+  }
+
+  private onQuestion(questionId: string, choices: readonly string[], voice?: boolean): void {
     const b = this.opts.behaviour;
+    if (b?.answer === "voice") return this.speakAnswer(questionId, b, voice);
     if (!b || choices.length === 0) return;
     const right = b.answerKey.get(questionId);
     const wrong = choices.filter((c) => c !== right);
@@ -208,7 +261,7 @@ export class LightStudent {
     const t = setTimeout(() => {
       this.timers.delete(t);
       const { clock } = this.opts;
-      const obs: AnswerObservation = { questionId, choice, sentAtUnixMs: clock.toUnixMs(clock.nowMs()) };
+      const obs: AnswerObservation = { questionId, kind: "click", choice, sentAtUnixMs: clock.toUnixMs(clock.nowMs()) };
       this.answers.push(obs);
       this.signaling
         ?.sendQuizAnswer(questionId, choice, obs.sentAtUnixMs)
@@ -218,7 +271,22 @@ export class LightStudent {
     this.timers.add(t);
   }
 
+  private speakAnswer(questionId: string, b: VoiceBehaviour, voice: boolean | undefined): void {
+    if (voice === false || !this.speaker) return;
+    const speaker = this.speaker;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (speaker.busy) return;
+      speaker
+        .speak(b.utterance.packets, b.utterance.lastSpeechPacket)
+        .then((s) => this.answers.push({ questionId, kind: "voice", sentAtUnixMs: s.speechEndSentAtUnixMs, speechStartedAtUnixMs: s.startedAtUnixMs }))
+        .catch(() => undefined); // stopped by leave()
+    }, b.afterMs);
+    this.timers.add(t);
+  }
+
   async leave(): Promise<void> {
+    this.speaker?.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     if (this.nackTimer) clearInterval(this.nackTimer);

@@ -93,14 +93,26 @@ const StudentReport = z.object({
     .array(
       z.object({
         questionId: z.string(),
-        choice: z.string(),
-        sentAtUnixMs: num,
+        kind: z.enum(["click", "voice"]).optional(),
+        choice: z.string().optional().describe("click answers"),
+        sentAtUnixMs: num.describe("click: sent; voice: the packet carrying the end of speech left the student"),
         ackMs: num.optional(),
+        speechStartedAtUnixMs: num.optional(),
+        error: z.string().optional(),
         correct: z.boolean().optional(),
+        score: num.optional().describe("voice answers: the assessor's score, 0..1"),
         clip: z.string().optional(),
         reason: z.string().optional(),
         roundTrip: z
-          .object({ totalMs: num, uplinkMs: num, assessmentMs: num, decisionMs: num, downlinkMs: num, firstFrameUnixMs: num })
+          .object({
+            totalMs: num,
+            uplinkMs: num,
+            assessmentMs: num,
+            decisionMs: num,
+            downlinkMs: num,
+            firstFrameUnixMs: num,
+            endOfSpeechMs: num.optional().describe("voice: the VAD's wait to confirm the end of speech, included in assessmentMs"),
+          })
           .optional(),
       }),
     )

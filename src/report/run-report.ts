@@ -7,8 +7,24 @@ export const REPORT_SCHEMA_VERSION = 1;
 
 import type { RoundTrip } from "../metrics/round-trip.js";
 
-/** One click answer: what the student sent, what the teacher decided, and the round trip. */
-export type AnswerReport = { questionId: string; choice: string; sentAtUnixMs: number; ackMs?: number; correct?: boolean; clip?: string; reason?: string; roundTrip?: RoundTrip };
+/**
+ * One answer — a click (`choice`) or a voice answer (`kind: "voice"`, `score`; sent = end of speech)
+ * — what the teacher decided, and the round trip.
+ */
+export type AnswerReport = {
+  questionId: string;
+  kind?: "click" | "voice";
+  choice?: string;
+  sentAtUnixMs: number;
+  ackMs?: number;
+  speechStartedAtUnixMs?: number;
+  error?: string;
+  correct?: boolean;
+  score?: number;
+  clip?: string;
+  reason?: string;
+  roundTrip?: RoundTrip;
+};
 
 export type StudentReport = { room: string; student: string; group: string; agent: string; profile?: string; wire: WireSummary; answers?: AnswerReport[]; error?: string };
 

@@ -20,6 +20,8 @@ import { percentile } from "../metrics/stats.js";
 import { roundTrip } from "../metrics/round-trip.js";
 import { rttSamplesMs } from "../metrics/rtt.js";
 import { LessonDriver } from "../streamer/lesson-driver.js";
+import { prepareUtterance, readUtterancePackets } from "../media/utterance.js";
+import { VoiceAnswers } from "../streamer/voice-answers.js";
 import type { Lesson as LessonScript } from "../streamer/lesson-loader.js";
 import type { AnswerReport } from "../report/run-report.js";
 import { LiveBuffer, registerLiveView } from "../signaling/live-routes.js";
@@ -80,6 +82,8 @@ export type RunResult = {
 };
 
 const VERSION = "0.1.0";
+/** The mumbled answer: the utterance at −45 dBFS over −59 dBFS room tone (LocalAssessor ≈ 0.5, below a 0.6 pass). */
+const MUMBLE = { speechDb: -45, roomToneDb: -59 } as const;
 /** Bound on one join attempt (signaling + ICE + DTLS); a failed attempt is retried twice. */
 const JOIN_ATTEMPT_MS = 5000;
 
@@ -127,6 +131,11 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   }
   const library = new ClipLibrary();
   for (const g of generated) library.add(await loadClip(g));
+  // Voice answers: the prepared utterance (and its mumbled variant), made once and cached.
+  const speaks = scenario.rooms.some((r) => r.students.some((g) => g.behaviour?.answer === "voice"));
+  const utterances = speaks
+    ? { clear: await readUtterancePackets(await prepareUtterance(cacheDir)), mumble: await readUtterancePackets(await prepareUtterance(cacheDir, MUMBLE)) }
+    : undefined;
 
   // 2. Teacher + room server.
   const teacher = new Teacher({ clock, random: childRandom(scenario.seed, "teacher") });
@@ -151,6 +160,14 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const audienceKey = (room: string, student: string): string => `${room}/${student}`;
   const programOf = (room: string, student: string): string => (programs.has(audienceKey(room, student)) ? audienceKey(room, student) : room);
   teacher.onQuizAnswer = (room, student, a) => drivers.get(programOf(room, student))?.onAnswer(student, a);
+  const voice = new VoiceAnswers({
+    clock,
+    random: childRandom(scenario.seed, "assessor"),
+    driverOf: (room, student) => drivers.get(programOf(room, student)),
+    onOutcome: (room, o) =>
+      event("voice_answer", { room, student: o.student }, { outcome: o.outcome, speech_ms: o.speechMs, score: o.score ?? NaN, assessment_ms: o.assessmentMs ?? NaN, ...(o.questionId ? { question: o.questionId } : {}), ...(o.detail ? { detail: o.detail } : {}) }),
+  });
+  teacher.onVoiceRtp = (room, student, p) => voice.onRtp(room, student, p);
   const sentFrames: RunResult["sentFrames"] = new Map();
   const students: { room: string; group: string; agent: LightStudent; profile?: LinkProfile; relay?: UdpRelay }[] = [];
   const timelines: { stop(): void }[] = [];
@@ -201,6 +218,8 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
             onAction: (a) => {
               if (a.kind === "switch") event("answer", { room: room.id, ...(perStudent ? { student: aud.members[0] } : {}) }, { reason: a.reason, to_clip: library.get(a.clip).clipId }, clock.toUnixMs(a.decidedAtMs));
             },
+            assessor: voice.assessor,
+            onVoice: (o) => voice.outcome(room.id, o),
           });
           drivers.set(aud.key, driver);
         }
@@ -209,9 +228,13 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       for (const st of script?.steps ?? []) if (st.kind === "ask" && st.question.answer !== undefined) answerKey.set(st.question.id, st.question.answer);
       for (const { group: g, name } of names) {
         const profile = profiles.get(groupKey(room.id, g.group));
-        const behaviour = g.behaviour
-          ? { afterMs: g.behaviour.after, correct: g.behaviour.correct, answerKey, random: childRandom(scenario.seed, `behaviour:${room.id}/${name}`) }
-          : undefined;
+        const random = childRandom(scenario.seed, `behaviour:${room.id}/${name}`);
+        const behaviour =
+          g.behaviour?.answer === "voice" && utterances
+            ? { answer: "voice" as const, afterMs: g.behaviour.after, utterance: random() < g.behaviour.correct ? utterances.clear : utterances.mumble, random }
+            : g.behaviour
+              ? { afterMs: g.behaviour.after, correct: g.behaviour.correct, answerKey, random }
+              : undefined;
         students.push({
           room: room.id,
           group: g.group,
@@ -332,6 +355,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     exitCode = 2;
   } finally {
     if (sampler) clearTimeout(sampler);
+    voice.close();
     for (const d of drivers.values()) d.stop();
     for (const p of programs.values()) p.stop();
     await Promise.allSettled(students.map((s) => s.agent.leave()));
@@ -378,9 +402,9 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       const clipId = r ? library.list().find((c) => c.name === r.clip)?.clipId : undefined;
       const rt =
         r && clipId !== undefined
-          ? roundTrip({ sentAtUnixMs: ans.sentAtUnixMs, receivedAtUnixMs: r.receivedAtUnixMs, assessedAtUnixMs: r.assessedAtUnixMs, decidedAtUnixMs: r.decidedAtUnixMs, responseClipId: clipId }, a.frames)
+          ? roundTrip({ sentAtUnixMs: ans.sentAtUnixMs, receivedAtUnixMs: r.receivedAtUnixMs, assessedAtUnixMs: r.assessedAtUnixMs, detectedAtUnixMs: r.detectedAtUnixMs, decidedAtUnixMs: r.decidedAtUnixMs, responseClipId: clipId }, a.frames)
           : undefined;
-      return { ...ans, ...(r ? { correct: r.correct, clip: r.clip, reason: r.reason } : {}), ...(rt ? { roundTrip: rt } : {}) };
+      return { ...ans, ...(r ? { correct: r.correct, clip: r.clip, reason: r.reason, ...(r.score !== undefined ? { score: r.score } : {}) } : {}), ...(rt ? { roundTrip: rt } : {}) };
     });
     studentReports.push({ room: s.room, student: a.name, group: s.group, agent: "werift", profile: s.profile?.name, wire: summary, ...(answers.length ? { answers } : {}) });
     results.push({ room: s.room, student: a.name, agent: a, summary, relay: s.relay, profile: s.profile?.name });

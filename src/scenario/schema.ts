@@ -40,11 +40,26 @@ export const Lesson = z.strictObject({
 /** A netem profile by library name / path, or inline (validated by src/netem at load). */
 export const NetemRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
 
-/** Scripted student behaviour: answer each question by click after `after`, right with probability `correct`. */
-export const Behaviour = z.strictObject({
+/** Scripted click answers: each question is answered by click after `after`, right with probability `correct`. */
+export const ClickBehaviour = z.strictObject({
   answer: z.literal("click"),
   correct: z.number().min(0).max(1),
   after: duration,
+});
+
+/**
+ * Scripted voice answers: `after` a question opens, the student speaks the prepared utterance on
+ * the voice m-line; with probability 1 − `correct` it mumbles instead (the same utterance at
+ * −45 dBFS over a −59 dBFS room tone, which the LocalAssessor scores ≈ 0.5).
+ */
+export const VoiceBehaviour = z.strictObject({
+  answer: z.literal("voice"),
+  correct: z.number().min(0).max(1).default(1),
+  after: duration,
+});
+
+export const Behaviour = z.discriminatedUnion("answer", [ClickBehaviour, VoiceBehaviour], {
+  error: (iss) => (iss.code === "invalid_union" ? 'expected answer: click or answer: voice' : undefined),
 });
 
 export const StudentGroup = z.strictObject({

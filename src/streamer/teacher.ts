@@ -68,6 +68,9 @@ export class Teacher {
     this.onQuizAnswer?.(room, student, a);
   }
 
+  /** Each RTP packet of a student's voice (third m-line) goes to this handler; arrivalMs on the clock. */
+  onVoiceRtp: ((room: string, student: string, p: { timestamp: number; payload: Buffer; arrivalMs: number }) => void) | null = null;
+
   async join(room: string, student: string, _info: { agent: string }): Promise<{ sdp: string }> {
     const key = peerKey(room, student);
     this.peers.get(key)?.pc.close().catch(() => undefined);
@@ -96,6 +99,11 @@ export class Teacher {
     });
     const video = pc.addTransceiver("video", { direction: "sendonly" }).sender;
     const audio = pc.addTransceiver("audio", { direction: "sendonly" }).sender;
+    // Third m-line (video, audio, voice): the student's spoken answers. A student that does not
+    // speak answers it inactive; one that does sends Opus on it (voice-listener.ts hears it).
+    pc.addTransceiver("audio", { direction: "recvonly" }).onTrack.subscribe((track) =>
+      track.onReceiveRtp.subscribe((rtp) => this.onVoiceRtp?.(room, student, { timestamp: rtp.header.timestamp, payload: rtp.payload, arrivalMs: this.opts.clock.nowMs() })),
+    );
     disableWeriftSenderReports(video);
     disableWeriftSenderReports(audio);
     const peer: Peer = { room, student, pc, video, audio, ext: { video: {}, audio: {} }, reports: [], joinedAtMs: this.opts.clock.nowMs(), packetsSent: 0, reportBlocks: [] };

@@ -1,0 +1,108 @@
+// Voice answers end to end (issue #5): light students speak the prepared utterance as Opus RTP on
+// the offer's third m-line; the teacher decodes it (libopus), finds the speech (VAD), has the
+// LocalAssessor score it and branches — checked by the clip id in the frames each student got.
+import { describe, it, expect } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runYaml, student } from "../helpers/class-run.js";
+
+const LESSON = "test/fixtures/lessons/quick-voice.yaml";
+const RIGHT = 3;
+const WRONG = 4;
+const FRAME_MS = 1000 / 30;
+
+const clipsSeen = (frames: readonly { clipId?: number }[]): Set<number> => new Set(frames.map((f) => f.clipId ?? -1));
+
+describe("voice answers in a class", () => {
+  it("per-student room: click right, click wrong, speak clearly, mumble → right, wrong, right, wrong; round trips add up", async () => {
+    const r = await runYaml(`
+name: voice-per-student
+seed: 5
+duration: 9s
+lesson: ${LESSON}
+rooms:
+  - id: r
+    mode: per-student
+    students:
+      - { group: right, count: 1, agent: werift, behaviour: { answer: click, correct: 1, after: 700ms } }
+      - { group: wrong, count: 1, agent: werift, behaviour: { answer: click, correct: 0, after: 900ms } }
+      - { group: speaker, count: 1, agent: werift, behaviour: { answer: voice, after: 300ms } }
+      - { group: mumbler, count: 1, agent: werift, behaviour: { answer: voice, correct: 0, after: 300ms } }
+`);
+    expect(r.report.errors).toEqual([]);
+    const expected: Record<string, number> = { right: RIGHT, wrong: WRONG, speaker: RIGHT, mumbler: WRONG };
+    for (const [name, clip] of Object.entries(expected)) {
+      const seen = clipsSeen(student(r, name).agent.frames);
+      expect(seen.has(clip), `${name} got clip ${clip}`).toBe(true);
+      expect(seen.has(clip === RIGHT ? WRONG : RIGHT), `${name} did not get the other branch`).toBe(false);
+    }
+    const checks: (() => void)[] = [];
+    for (const name of Object.keys(expected)) {
+      const s = student(r, name);
+      const rep = r.report.students.find((x) => x.student === name)!;
+      const ans = rep.answers!;
+      expect(ans).toHaveLength(1);
+      const a = ans[0]!;
+      const rt = a.roundTrip!;
+      const oneWay = s.summary.latencyMs.p50;
+      console.log(
+        `${name}: ${a.kind} ${a.choice ?? `score ${a.score}`} → ${a.clip} (${a.reason}); round trip ${rt.totalMs.toFixed(1)} ms = uplink ${rt.uplinkMs.toFixed(1)} + assessment ${rt.assessmentMs.toFixed(1)}${rt.endOfSpeechMs !== undefined ? ` (end-of-speech wait ${rt.endOfSpeechMs.toFixed(1)})` : ""} + decision ${rt.decisionMs.toFixed(1)} + downlink ${rt.downlinkMs.toFixed(1)}; one-way ${oneWay.toFixed(1)} ms`,
+      );
+      checks.push(() => {
+        expect(Math.abs(rt.uplinkMs + rt.assessmentMs + rt.decisionMs + rt.downlinkMs - rt.totalMs)).toBeLessThanOrEqual(2);
+        expect(rt.uplinkMs).toBeGreaterThanOrEqual(0);
+        // Voice: sent and received are the same RTP packet (the last one carrying speech).
+        if (a.kind === "voice") expect(rt.uplinkMs, `${name} uplink`).toBeLessThanOrEqual(oneWay + 5);
+        // The response starts on the next frame tick after the decision, then crosses the network.
+        expect(rt.downlinkMs, `${name} downlink`).toBeLessThanOrEqual(FRAME_MS + oneWay + 5);
+      });
+    }
+    for (const c of checks) c();
+    const speaker = r.report.students.find((x) => x.student === "speaker")!.answers![0]!;
+    expect(speaker.kind).toBe("voice");
+    expect(speaker.score).toBeGreaterThanOrEqual(0.9);
+    expect(speaker.reason).toBe("correct");
+    // The VAD waits its 200 ms hangover before it calls the speech over.
+    expect(Math.abs(speaker.roundTrip!.endOfSpeechMs! - 200)).toBeLessThanOrEqual(25);
+    const mumbler = r.report.students.find((x) => x.student === "mumbler")!.answers![0]!;
+    expect(mumbler.score).toBeLessThan(0.6);
+    expect(mumbler.reason).toBe("wrong");
+  });
+
+  it("through loss-30 both ways, voice answers are assessed or time out as the lesson says, with recorded events — the run ends on time", async () => {
+    const t0 = Date.now();
+    const r = await runYaml(`
+name: voice-loss-30
+seed: 6
+duration: 8s
+lesson: ${LESSON}
+rooms:
+  - id: r
+    mode: per-student
+    students:
+      - { group: lossy, count: 3, agent: werift, netem: loss-30, behaviour: { answer: voice, after: 300ms } }
+`);
+    const wallMs = Date.now() - t0;
+    console.log(`loss-30 voice run: ${wallMs} ms wall; errors ${JSON.stringify(r.report.errors)}`);
+    expect(wallMs).toBeLessThan(45_000);
+    const lp = readFileSync(join(r.runDir, "metrics.lp"), "utf8").split("\n");
+    for (const s of r.students) {
+      const res = s.agent.results;
+      const voiceEvents = lp.filter((l) => l.startsWith("event,") && l.includes("kind=voice_answer") && l.includes(`student=${s.student} `));
+      const answerEvents = lp.filter((l) => l.startsWith("event,") && l.includes("kind=answer") && l.includes(`student=${s.student} `));
+      console.log(`${s.student}: joined ${s.summary.joinMs?.toFixed(0)} ms; results ${JSON.stringify(res.map((x) => ({ reason: x.reason, score: x.score, clip: x.clip })))}; voice events ${voiceEvents.length}`);
+      for (const e of voiceEvents) console.log(`  ${e.replace(/^event,[^ ]+ /, "")}`);
+      if (s.summary.joinMs === undefined) continue; // a join that failed through the loss is its own recorded error
+      expect(res).toHaveLength(1);
+      expect(answerEvents).toHaveLength(1);
+      const x = res[0]!;
+      if (x.reason === "timeout") {
+        expect(clipsSeen(s.agent.frames).has(WRONG)).toBe(true); // the lesson's timeout branch
+      } else {
+        expect(x.score).toBeDefined();
+        expect(voiceEvents.some((l) => l.includes('outcome="assessed"'))).toBe(true);
+        expect(clipsSeen(s.agent.frames).has(x.correct ? RIGHT : WRONG)).toBe(true);
+      }
+    }
+  });
+});
