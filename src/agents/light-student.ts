@@ -6,7 +6,7 @@
 import type { Clock } from "../clock.js";
 import { ntpToUnixMs } from "../clock.js";
 import { werift, type RTCPeerConnection, type MediaStreamTrack } from "../webrtc/werift.js";
-import { loopbackIceConfig, isLoopbackHost } from "../webrtc/loopback.js";
+import { loopbackIceConfig, isLoopbackHost, interfaceIceConfig, allowedHost, type IceAddresses } from "../webrtc/loopback.js";
 import { filterCandidates, parseExtmap } from "../webrtc/sdp.js";
 import { ABS_CAPTURE_TIME_URI, FRAME_ID_URI, FRAME_FLAG_LAST_OF_CLIP, decodeAbsCaptureTime, decodeFrameId } from "../media/rtp/header-extensions.js";
 import { SeqUnwrapper } from "../media/rtp/seq.js";
@@ -56,6 +56,8 @@ export type LightStudentOptions = {
   nack?: boolean;
   /** Scripted answers to the teacher's questions (none: the student stays silent). */
   behaviour?: ClickBehaviour | VoiceBehaviour;
+  /** Use these addresses instead of loopback (a student inside its own network namespace). */
+  ice?: IceAddresses;
 };
 
 /**
@@ -184,8 +186,10 @@ export class LightStudent {
       video: { abs: ids.video.get(ABS_CAPTURE_TIME_URI) ?? -1, fid: ids.video.get(FRAME_ID_URI) ?? -1 },
       audio: { abs: ids.audio.get(ABS_CAPTURE_TIME_URI) ?? -1, fid: ids.audio.get(FRAME_ID_URI) ?? -1 },
     };
+    const ice = this.opts.ice;
+    const keep = ice ? allowedHost(ice.allowed) : isLoopbackHost;
     const pc = new werift.RTCPeerConnection({
-      ...loopbackIceConfig(),
+      ...(ice ? interfaceIceConfig(ice.local, ice.allowed) : loopbackIceConfig()),
       codecs: {
         video: [new werift.RTCRtpCodecParameters({ mimeType: "video/VP8", clockRate: 90000, rtcpFeedback: [] })],
         audio: [new werift.RTCRtpCodecParameters({ mimeType: "audio/opus", clockRate: 48000, channels: 2 })],
@@ -210,12 +214,12 @@ export class LightStudent {
         }
       });
     });
-    await pc.setRemoteDescription({ type: "offer", sdp: filterCandidates(offer, (a) => isLoopbackHost(a)) });
+    await pc.setRemoteDescription({ type: "offer", sdp: filterCandidates(offer, (a) => keep(a)) });
     if (this.opts.behaviour?.answer === "voice") this.speaker = this.openVoice(pc);
     await pc.setLocalDescription(await pc.createAnswer());
     const answer = pc.localDescription?.sdp;
     if (!answer) throw new Error(`${room}/${student}: no local answer`);
-    signaling.sendAnswer(filterCandidates(answer, (a) => isLoopbackHost(a)));
+    signaling.sendAnswer(filterCandidates(answer, (a) => keep(a)));
     await connected;
   }
 

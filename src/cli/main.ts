@@ -43,8 +43,9 @@ run options:
                                http://host:8086/?org=acme&bucket=proctor&token=…     (2.x)
                                influx3://host:8181/?db=proctor&token=…               (3.x)
   --quiet                    only the summary, no progress lines
-  --netem relay|tc           impairment backend (default relay: userspace, unprivileged; tc: Linux
-                             netns + tc-netem, needs root and sch_netem — probed before anything starts)
+  --netem relay|tc           impairment backend (default relay: userspace, unprivileged; tc: each student
+                             a process in its own network namespace, profiles as tc qdiscs on its veth;
+                             needs root, sch_htb for a rate, sch_netem for delay/loss/… — probed first)
   --seed <n>                 override the scenario's seed (replay a run exactly as far as seeds go)
   --baseline <path>          compare with an earlier run (report.json, run folder, or reports folder):
                              regressions beyond the thresholds fail the run (exit 1)
@@ -215,7 +216,6 @@ async function main(argv: string[]): Promise<number> {
         if (e instanceof TcUnavailableError) return fail(e.message);
         throw e;
       }
-      return fail("--netem tc: this kernel can run the profiles, but running students inside network namespaces from `proctor run` is not implemented yet (the tc backend is in src/netem/tc-backend.ts); use --netem relay");
     }
     const result = await runScenario(scenario, {
       scenarioFile: file,
@@ -224,6 +224,7 @@ async function main(argv: string[]): Promise<number> {
       onProgress: (p) => progress.update(p),
       influx,
       signal: abort.signal,
+      netem: values.netem,
     });
     progress.close();
     let { report, exitCode } = result;

@@ -12,6 +12,8 @@ import { MediaProgram } from "../streamer/media-program.js";
 import { Teacher } from "../streamer/teacher.js";
 import { createRoomServer } from "../signaling/server.js";
 import { LightStudent } from "../agents/light-student.js";
+import type { StudentAgent } from "../agents/student-agent.js";
+import { TcStudents } from "./tc-students.js";
 import { summarizeWire, wireSamplesPerSecond, type WireSummary, type CounterSnapshot } from "../metrics/wire-summary.js";
 import { LineProtocolFileSink } from "../metrics/file-sink.js";
 import { SinkFanout } from "../metrics/sink-fanout.js";
@@ -64,6 +66,8 @@ export type RunOptions = {
   influx?: InfluxTarget;
   /** Calibration: sender reports claim audio captured this many ms later than it was (per room id, or all rooms). */
   audioTimestampSkewMs?: number | Record<string, number>;
+  /** Impairment backend: the userspace relay (default), or tc (each student in its own network namespace; root). */
+  netem?: "relay" | "tc";
 };
 
 export type RunProgress = {
@@ -77,7 +81,7 @@ export type RunResult = {
   report: RunReport;
   runDir: string;
   exitCode: 0 | 1 | 2;
-  students: { room: string; student: string; agent: LightStudent; summary: WireSummary; relay?: UdpRelay; profile?: string }[];
+  students: { room: string; student: string; agent: StudentAgent; summary: WireSummary; relay?: UdpRelay; profile?: string }[];
   sentFrames: Map<string, { captureUnixMs: number; clipId: number; frameIndex: number; rtpTimestamp: number }[]>;
 };
 
@@ -138,7 +142,9 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     : undefined;
 
   // 2. Teacher + room server.
-  const teacher = new Teacher({ clock, random: childRandom(scenario.seed, "teacher") });
+  // tc: every student runs in its own network namespace (checked against the kernel before anything starts).
+  const tc = opts.netem === "tc" ? await TcStudents.open({ clock, profiles: profiles.values(), log }) : null;
+  const teacher = new Teacher({ clock, random: childRandom(scenario.seed, "teacher"), ...(tc ? { iceAddresses: tc.iceFor } : {}) });
   // Impairment: students whose group names a netem profile get their own relay in the media path.
   const impaired = new Map<string, LinkProfile>();
   const relays = new RelayBackend({ seed: scenario.seed, clock });
@@ -147,7 +153,9 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     teacher,
     rewriteSdp: (ctx, sdp) => (impaired.has(linkKey(ctx.room, ctx.student)) ? relays.rewriteSdp(ctx, sdp) : sdp),
     routes: (app) => registerLiveView(app, live, { title: `proctor — ${scenario.name}` }),
+    ...(tc ? { isAlias: tc.isAlias } : {}),
   });
+  tc?.attach(server.url);
   log(`live view: ${server.url}/live`);
   const netemEvent = (room: string, student: string, profile: string) => (e: TimelineEvent): void =>
     // `dir` is a tag: a step setting both directions makes two points at the same instant, which
@@ -169,10 +177,10 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   });
   teacher.onVoiceRtp = (room, student, p) => voice.onRtp(room, student, p);
   const sentFrames: RunResult["sentFrames"] = new Map();
-  const students: { room: string; group: string; agent: LightStudent; profile?: LinkProfile; relay?: UdpRelay }[] = [];
+  const students: { room: string; group: string; agent: StudentAgent; profile?: LinkProfile; relay?: UdpRelay }[] = [];
   const timelines: { stop(): void }[] = [];
   let exitCode: 0 | 1 | 2 = 0;
-  const snapshots = new Map<LightStudent, CounterSnapshot[]>();
+  const snapshots = new Map<StudentAgent, CounterSnapshot[]>();
   let sampler: NodeJS.Timeout | undefined;
   let finalSamples: () => void = () => undefined;
 
@@ -239,7 +247,9 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
           room: room.id,
           group: g.group,
           profile,
-          agent: new LightStudent({ serverUrl: server.url, room: room.id, student: name, clock, nack: g.nack, joinTimeoutMs: JOIN_ATTEMPT_MS, behaviour }),
+          agent: tc
+            ? tc.student({ room: room.id, student: name, nack: g.nack, joinTimeoutMs: JOIN_ATTEMPT_MS, profile, voice: g.behaviour?.answer === "voice", behaviour: g.behaviour && { afterMs: g.behaviour.after, correct: g.behaviour.correct, answerKey: [...answerKey], seed: scenario.seed, label: `behaviour:${room.id}/${name}` } })
+            : new LightStudent({ serverUrl: server.url, room: room.id, student: name, clock, nack: g.nack, joinTimeoutMs: JOIN_ATTEMPT_MS, behaviour }),
         });
       }
     }
@@ -247,7 +257,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     // Profile time 0 is the lesson start; the step(s) at 0 s are already in force while the student
     // joins, so a profile that is lossy from 0 s makes the student join through that loss.
     for (const s of students) {
-      if (!s.profile) continue;
+      if (!s.profile || tc) continue; // tc: the link starts with the namespace, at join
       impaired.set(linkKey(s.room, s.agent.name), s.profile);
       s.relay = await relays.relayFor(s.room, s.agent.name);
       for (const step of s.profile.steps) {
@@ -278,7 +288,8 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     for (const s of students) {
       // Step times count from the room's media clock origin exactly (frame tick 0).
       const origin = programs.get(programOf(s.room, s.agent.name))?.startedAtMs;
-      if (s.profile) timelines.push(await relays.applyProfile(s.room, s.agent.name, s.profile, netemEvent(s.room, s.agent.name, s.profile.name), origin));
+      if (s.profile && tc) timelines.push(tc.applyProfile(s.room, s.agent.name, s.profile, netemEvent(s.room, s.agent.name, s.profile.name), origin));
+      else if (s.profile) timelines.push(await relays.applyProfile(s.room, s.agent.name, s.profile, netemEvent(s.room, s.agent.name, s.profile.name), origin));
     }
     await opts.hooks?.onLessonStarted?.({ programs, library });
     const lessonStart = clock.nowMs();
@@ -286,7 +297,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     const endAt = lessonStart + scenario.duration;
     // Live samples: just after each wall-clock second, snapshot the receive counters and write one
     // `wire` point per student for the second that just ended (so InfluxDB sees the class live).
-    const cursors = new Map<LightStudent, number>();
+    const cursors = new Map<StudentAgent, number>();
     const emitSamples = (untilUnixMs: number): void => {
       for (const s of students) {
         const a = s.agent;
@@ -363,6 +374,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     await teacher.close();
     await server.close();
     await relays.close();
+    await tc?.close();
   }
 
   // 5. Metrics, samples, report, budgets.
@@ -499,7 +511,7 @@ function lossPercent(e: TimelineEvent): number {
   return l.kind === "none" ? 0 : l.kind === "random" ? l.probability * 100 : NaN;
 }
 
-function streamStats(s: LightStudent["videoStats"]): WireSummary["video"] {
+function streamStats(s: StudentAgent["videoStats"]): WireSummary["video"] {
   return {
     packetsReceived: s.packetsReceived,
     packetsExpected: s.packetsExpected,

@@ -45,6 +45,12 @@ export interface RoomServerOptions {
   host?: string;
   /** TCP port; default 0 = ephemeral. */
   port?: number;
+  /**
+   * Other `host:port` authorities that reach this server (TCP forwarders on a student namespace's
+   * veth): a join through one gets its WebSocket URL at that authority, since the bound address is
+   * not reachable from there.
+   */
+  isAlias?: (authority: string) => boolean;
   /** HMAC key for join tokens; random (32 bytes) if absent. */
   secret?: Buffer;
   rewriteSdp?: SdpRewriter;
@@ -209,6 +215,7 @@ export async function createRoomServer(opts: RoomServerOptions): Promise<RoomSer
   function wsAuthority(hostHeader: string | undefined): string {
     const wildcard = address.address === "0.0.0.0" || address.address === "::";
     if (wildcard && hostHeader) return hostHeader;
+    if (hostHeader && opts.isAlias?.(hostHeader)) return hostHeader;
     return `${boundHost}:${port}`;
   }
 

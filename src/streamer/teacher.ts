@@ -3,7 +3,7 @@
 // the room server calls join/answer/leave (structurally the signaling TeacherPort).
 import type { Clock } from "../clock.js";
 import { werift, type RTCPeerConnection, type RTCRtpSender } from "../webrtc/werift.js";
-import { loopbackIceConfig, isLoopbackHost } from "../webrtc/loopback.js";
+import { loopbackIceConfig, isLoopbackHost, interfaceIceConfig, allowedHost, type IceAddresses } from "../webrtc/loopback.js";
 import { filterCandidates, parseExtmap } from "../webrtc/sdp.js";
 import { ABS_CAPTURE_TIME_URI, FRAME_ID_URI } from "../media/rtp/header-extensions.js";
 import { MediaProgram, type OutPacket } from "./media-program.js";
@@ -28,13 +28,20 @@ type Peer = {
   packetsSent: number;
   /** Report blocks about the video stream from the student's receiver reports (RTT, RFC 3550 §6.4.1). */
   reportBlocks: { arrivalUnixMs: number; lsr: number; dlsr: number }[];
+  /** Which candidate addresses this peer accepts (loopback, or its explicit ICE addresses). */
+  keepAddress: (address: string) => boolean;
 };
 
 export type TeacherEvents = {
   onPeerState?: (room: string, student: string, state: string) => void;
 };
 
-export type TeacherOptions = { clock: Clock; random: () => number } & TeacherEvents;
+export type TeacherOptions = {
+  clock: Clock;
+  random: () => number;
+  /** Students not on loopback (tc backend: in their own network namespace): the addresses their peer uses. */
+  iceAddresses?: (room: string, student: string) => IceAddresses | undefined;
+} & TeacherEvents;
 
 export class Teacher {
   private readonly programs = new Map<string, MediaProgram>();
@@ -78,8 +85,10 @@ export class Teacher {
       new werift.RTCRtpHeaderExtensionParameters({ uri: ABS_CAPTURE_TIME_URI }),
       new werift.RTCRtpHeaderExtensionParameters({ uri: FRAME_ID_URI }),
     ];
+    const ice = this.opts.iceAddresses?.(room, student);
+    const keepAddress = ice ? allowedHost(ice.allowed) : isLoopbackHost;
     const pc = new werift.RTCPeerConnection({
-      ...loopbackIceConfig(),
+      ...(ice ? interfaceIceConfig(ice.local, ice.allowed) : loopbackIceConfig()),
       codecs: {
         video: [
           new werift.RTCRtpCodecParameters({
@@ -106,7 +115,7 @@ export class Teacher {
     );
     disableWeriftSenderReports(video);
     disableWeriftSenderReports(audio);
-    const peer: Peer = { room, student, pc, video, audio, ext: { video: {}, audio: {} }, reports: [], joinedAtMs: this.opts.clock.nowMs(), packetsSent: 0, reportBlocks: [] };
+    const peer: Peer = { room, student, pc, video, audio, ext: { video: {}, audio: {} }, reports: [], joinedAtMs: this.opts.clock.nowMs(), packetsSent: 0, reportBlocks: [], keepAddress };
     video.onRtcp.subscribe((packet) => {
       if (packet.type !== werift.RtcpRrPacket.type && packet.type !== werift.RtcpSrPacket.type) return;
       const arrivalUnixMs = this.opts.clock.toUnixMs(this.opts.clock.nowMs());
@@ -126,7 +135,7 @@ export class Teacher {
     await pc.setLocalDescription(await pc.createOffer());
     const sdp = pc.localDescription?.sdp;
     if (!sdp) throw new Error(`teacher: no local description for ${room}/${student}`);
-    return { sdp: filterCandidates(sdp, (addr) => isLoopbackHost(addr)) };
+    return { sdp: filterCandidates(sdp, (addr) => keepAddress(addr)) };
   }
 
   async answer(room: string, student: string, sdp: string): Promise<void> {
@@ -135,7 +144,7 @@ export class Teacher {
     const ids = parseExtmap(sdp);
     peer.ext.video = { absCaptureTime: ids.video.get(ABS_CAPTURE_TIME_URI), frameId: ids.video.get(FRAME_ID_URI) };
     peer.ext.audio = { absCaptureTime: ids.audio.get(ABS_CAPTURE_TIME_URI), frameId: ids.audio.get(FRAME_ID_URI) };
-    await peer.pc.setRemoteDescription({ type: "answer", sdp: filterCandidates(sdp, (addr) => isLoopbackHost(addr)) });
+    await peer.pc.setRemoteDescription({ type: "answer", sdp: filterCandidates(sdp, (addr) => peer.keepAddress(addr)) });
   }
 
   leave(room: string, student: string): void {

@@ -25,3 +25,27 @@ export function loopbackIceConfig(): Partial<PeerConfig> {
     bundlePolicy: "max-bundle",
   } as Partial<PeerConfig>;
 }
+
+/**
+ * The same confinement for a peer that must use one explicit interface address (a student's veth
+ * end in its own network namespace, or the host end facing it): sockets bound to `local`, only
+ * pairs whose both ends are in `allowed` checked. Nothing else is widened.
+ */
+export function interfaceIceConfig(local: string, allowed: readonly string[]): Partial<PeerConfig> {
+  const keep = allowedHost(allowed);
+  return {
+    ...loopbackIceConfig(),
+    iceAdditionalHostAddresses: [local],
+    iceInterfaceAddresses: { udp4: local },
+    iceFilterCandidatePair: (pair: { localCandidate: CandidateLike; remoteCandidate: CandidateLike }) => keep(pair.localCandidate.host) && keep(pair.remoteCandidate.host),
+  } as Partial<PeerConfig>;
+}
+
+/** A candidate-address filter: one of `allowed`, nothing else. */
+export function allowedHost(allowed: readonly string[]): (host: string) => boolean {
+  const set = new Set(allowed);
+  return (host) => set.has(host);
+}
+
+/** An explicit ICE address set for one peer: bind `local`, accept candidates on `allowed`. */
+export type IceAddresses = { local: string; allowed: readonly string[] };
