@@ -183,7 +183,10 @@ rooms:
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(isRoot ? "sch_netem" : "root");
     expect(res.stderr).toContain("--netem relay");
-    expect(ms).toBeLessThan(5000);
+    // Fast = before any media, socket or namespace: nothing of a run was started (the time is
+    // node start-up + the probe; ~3 s idle here, more when the machine is loaded).
+    expect(`${res.stdout}${res.stderr}`).not.toMatch(/media:|room server|joining/);
+    expect(ms).toBeLessThan(20_000);
     expect(existsSync(join(dir, "tc-delay-cli"))).toBe(false);
     expect(readFileSync(file, "utf8")).toContain("delay"); // nothing ran: no run folder, no namespace
     expect(ours(await listProctorNamespaces())).toEqual([]);
