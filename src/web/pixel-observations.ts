@@ -66,6 +66,9 @@ export type InboundRtpStats = {
   totalSamplesReceived?: number;
   concealedSamples?: number;
   concealmentEvents?: number;
+  /** Audio: concealment runs ≥ 150 ms and their total (s), where Chromium reports them. */
+  interruptionCount?: number;
+  totalInterruptionDuration?: number;
   /** Unix ms (the spec's NTP-ms converted) of the last played sample/frame, for lip-sync cross-check. */
   estimatedPlayoutTimestamp?: number;
 };
