@@ -24,6 +24,8 @@ import { rttSamplesMs } from "../metrics/rtt.js";
 import { LessonDriver } from "../streamer/lesson-driver.js";
 import { prepareUtterance, readUtterancePackets } from "../media/utterance.js";
 import { VoiceAnswers } from "../streamer/voice-answers.js";
+import { HttpAssessor } from "../streamer/http-assessor.js";
+import type { LatencyModel } from "../streamer/local-assessor.js";
 import type { Lesson as LessonScript } from "../streamer/lesson-loader.js";
 import type { AnswerReport } from "../report/run-report.js";
 import { LiveBuffer, registerLiveView } from "../signaling/live-routes.js";
@@ -171,6 +173,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const voice = new VoiceAnswers({
     clock,
     random: childRandom(scenario.seed, "assessor"),
+    ...assessorOptions(scenario.assessor, clock),
     driverOf: (room, student) => drivers.get(programOf(room, student)),
     onOutcome: (room, o) =>
       event("voice_answer", { room, student: o.student }, { outcome: o.outcome, speech_ms: o.speechMs, score: o.score ?? NaN, assessment_ms: o.assessmentMs ?? NaN, ...(o.questionId ? { question: o.questionId } : {}), ...(o.detail ? { detail: o.detail } : {}) }),
@@ -494,6 +497,13 @@ export function defaultBudgets(fps: number): Record<string, BudgetExpr[]> {
     assessment_rtt_ms: b(["p95 <= 1500"]),
     audio_concealment: b(["ratio <= 0.05"]),
   };
+}
+
+/** The scenario's assessor: an HttpAssessor, or the LocalAssessor's latency model (VoiceAnswers builds it). */
+function assessorOptions(a: Scenario["assessor"], clock: Clock): { assessor?: HttpAssessor; latency?: LatencyModel } {
+  if (!a) return {};
+  if (a.kind === "http") return { assessor: new HttpAssessor({ url: a.url, timeoutMs: a.timeout, retries: a.retries, backoffMs: a.backoff, clock }) };
+  return a.latency ? { latency: a.latency } : {};
 }
 
 /** p95 of the latency of frames completed since `sinceUnixMs` (frames are appended in completion order). */

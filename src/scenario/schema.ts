@@ -62,6 +62,39 @@ export const Behaviour = z.discriminatedUnion("answer", [ClickBehaviour, VoiceBe
   error: (iss) => (iss.code === "invalid_union" ? 'expected answer: click or answer: voice' : undefined),
 });
 
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
+
+/**
+ * Who scores spoken answers (docs/assessor.md): the built-in LocalAssessor, optionally emulating a
+ * third party's latency, or an HTTP assessor — on loopback only (runs never leave this machine).
+ */
+export const AssessorConfig = z.discriminatedUnion(
+  "kind",
+  [
+    z.strictObject({
+      kind: z.literal("local"),
+      latency: z
+        .discriminatedUnion("distribution", [
+          z.strictObject({ distribution: z.literal("fixed"), ms: z.number().min(0) }),
+          z.strictObject({ distribution: z.literal("uniform"), minMs: z.number().min(0), maxMs: z.number().min(0) }),
+          z.strictObject({ distribution: z.literal("lognormal"), meanMs: z.number().positive(), stdMs: z.number().min(0) }),
+        ])
+        .optional(),
+    }),
+    z.strictObject({
+      kind: z.literal("http"),
+      url: z
+        .string()
+        .url()
+        .refine((u) => /^https?:$/.test(new URL(u).protocol) && LOOPBACK_HOSTS.has(new URL(u).hostname), "expected an http(s) URL on loopback (127.0.0.1, [::1] or localhost)"),
+      timeout: positiveDuration.default(5000),
+      retries: z.number().int().min(0).max(10).default(2),
+      backoff: duration.default(100),
+    }),
+  ],
+  { error: (iss) => (iss.code === "invalid_union" ? "expected kind: local or kind: http" : undefined) },
+);
+
 export const StudentGroup = z.strictObject({
   group: id,
   count: z.number().int().min(1).max(1000),
@@ -135,6 +168,8 @@ export const Scenario = z.strictObject({
   }),
   rooms: z.array(Room).min(1, "a scenario needs at least one room").superRefine(uniqueBy("id", "room id")),
   budgets: Budgets.default({}),
+  /** Scores voice answers; default: the LocalAssessor with no added latency. */
+  assessor: AssessorConfig.optional(),
   /** Regression thresholds for `--baseline` comparisons (defaults in src/report/baseline.ts). */
   baseline: BaselineSettingsSchema.optional(),
 });

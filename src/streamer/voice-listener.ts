@@ -6,7 +6,8 @@
 // between talkspurts) becomes digital silence, at most `maxGapMs` of it; a packet older than what
 // has been laid out already (late, duplicate) is dropped. If the student stops sending while the
 // VAD is inside speech (its last packets lost), `tick` lays out silence after `stallMs`, so the
-// end of speech is still found — the hangover then elapses in wall time, never waits forever.
+// end of speech is still found — the hangover then elapses in wall time, never waits forever. A
+// tick that comes late (a blocked event loop) decides nothing: packets may be queued unread.
 //
 // "Received" for the round trip is the arrival of the packet that carried the last loud frame
 // (the end of speech as the teacher heard it); "detected" is when the VAD's hangover confirmed it.
@@ -47,7 +48,7 @@ export type VoiceListenerOptions = {
   contextMs?: number;
   /** Longest silence laid out for a gap (ms). Default 1000. */
   maxGapMs?: number;
-  /** No packet for this long inside speech: lay out silence (ms). Default 100. */
+  /** No packet for this long inside speech: lay out silence (ms). Default 150. */
   stallMs?: number;
 };
 
@@ -64,10 +65,11 @@ export class VoiceListener {
   private pos = 0; // samples laid out
   private nextTs: number | null = null;
   private lastProgressMs = 0;
+  private lastTickMs: number | null = null;
   private readonly o: Required<Omit<VoiceListenerOptions, "vad" | "decoder" | "onUtterance">>;
 
   constructor(private readonly opts: VoiceListenerOptions) {
-    this.o = { keepMs: opts.keepMs ?? 10_000, contextMs: opts.contextMs ?? 300, maxGapMs: opts.maxGapMs ?? 1000, stallMs: opts.stallMs ?? 100 };
+    this.o = { keepMs: opts.keepMs ?? 10_000, contextMs: opts.contextMs ?? 300, maxGapMs: opts.maxGapMs ?? 1000, stallMs: opts.stallMs ?? 150 };
     this.vad = new VoiceActivityDetector({ ...opts.vad, sampleRate: RATE, frameMs: 20 });
     const frames = Math.ceil(this.o.keepMs / 20);
     this.ring = new Int16Array(frames * FRAME);
@@ -101,7 +103,11 @@ export class VoiceListener {
 
   /** Lay out silence when the sender went quiet inside speech (see header). */
   tick(nowMs: number): void {
-    if (!this.vad.inSpeech || this.nextTs === null) return;
+    // A late tick means the event loop was blocked: packets may be waiting in the socket, so
+    // decide on the next tick, after they have been read.
+    const late = this.lastTickMs !== null && nowMs - this.lastTickMs > 3 * 20;
+    this.lastTickMs = nowMs;
+    if (late || !this.vad.inSpeech || this.nextTs === null) return;
     const idle = nowMs - this.lastProgressMs;
     if (idle < this.o.stallMs) return;
     const frames = Math.floor(idle / 20);

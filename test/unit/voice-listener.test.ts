@@ -55,14 +55,16 @@ describe("voice listener", () => {
     const { l, heard } = listener();
     for (let i = 0; i <= lastSpeech; i++) l.push({ timestamp: 960 * i, payload: packets[i]!, arrivalMs: 20 * i });
     const lastArrival = 20 * lastSpeech;
-    l.tick(lastArrival + 50);
-    expect(heard).toHaveLength(0); // not stalled yet
-    l.tick(lastArrival + 260);
+    for (let t = lastArrival + 20; t <= lastArrival + 140; t += 20) l.tick(t);
+    expect(heard).toHaveLength(0); // not stalled yet (150 ms)
+    l.tick(lastArrival + 400); // late tick (blocked loop): decides nothing
+    expect(heard).toHaveLength(0);
+    l.tick(lastArrival + 420);
     expect(heard).toHaveLength(1);
     expect(heard[0]!.receivedAtMs).toBe(lastArrival);
-    expect(heard[0]!.detectedAtMs).toBe(lastArrival + 260);
+    expect(heard[0]!.detectedAtMs).toBe(lastArrival + 420);
     // Packets that arrive after the silence was laid out are late and dropped.
-    l.push({ timestamp: 960 * (lastSpeech + 1), payload: packets[lastSpeech + 1]!, arrivalMs: lastArrival + 270 });
+    l.push({ timestamp: 960 * (lastSpeech + 1), payload: packets[lastSpeech + 1]!, arrivalMs: lastArrival + 430 });
     expect(l.stats.latePackets).toBe(1);
   });
 

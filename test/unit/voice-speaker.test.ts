@@ -51,7 +51,7 @@ describe("voice speaker", () => {
   });
 });
 
-describe("scenario behaviour: click | voice", () => {
+describe("scenario: behaviour click | voice, assessor", () => {
   const yaml = (b: string): string =>
     `name: a\nduration: 2s\nlesson: { clips: [ { name: a, duration: 2s } ] }\nrooms:\n  - id: r\n    students:\n      - { group: g, count: 1, agent: werift, behaviour: ${b} }\n`;
   it("voice defaults correct to 1; errors name the field and the value", () => {
@@ -59,5 +59,13 @@ describe("scenario behaviour: click | voice", () => {
     expect(() => parseScenario(yaml("{ answer: shout, after: 1s }"), "t.yaml")).toThrow('t.yaml:7:67: rooms.0.students.0.behaviour.answer: expected answer: click or answer: voice (got "shout")');
     expect(() => parseScenario(yaml("{ answer: voice, after: 1s, correct: 2 }"), "t.yaml")).toThrow(/behaviour\.correct: .*<=1 \(got 2\)/);
     expect(() => parseScenario(yaml("{ answer: voice, after: 1s, loud: 1 }"), "t.yaml")).toThrow(/behaviour\.loud: unknown field "loud"/);
+  });
+
+  it("assessor: local (latency model) or http on loopback; anything else is refused naming field and value", () => {
+    const withAssessor = (a: string): string => yaml("{ answer: voice, after: 1s }").replace("rooms:", `assessor: ${a}\nrooms:`);
+    expect(parseScenario(withAssessor("{ kind: http, url: 'http://127.0.0.1:9/a' }"), "t.yaml").assessor).toEqual({ kind: "http", url: "http://127.0.0.1:9/a", timeout: 5000, retries: 2, backoff: 100 });
+    expect(parseScenario(withAssessor("{ kind: local, latency: { distribution: uniform, minMs: 100, maxMs: 300 } }"), "t.yaml").assessor).toEqual({ kind: "local", latency: { distribution: "uniform", minMs: 100, maxMs: 300 } });
+    expect(() => parseScenario(withAssessor("{ kind: http, url: 'https://asr.example.com/score' }"), "t.yaml")).toThrow(/assessor\.url: expected an http\(s\) URL on loopback .* \(got "https:\/\/asr\.example\.com\/score"\)/);
+    expect(() => parseScenario(withAssessor("{ kind: cloud }"), "t.yaml")).toThrow(/assessor\.kind: expected kind: local or kind: http \(got "cloud"\)/);
   });
 });
