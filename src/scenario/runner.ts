@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { systemClock, type Clock } from "../clock.js";
 import { childRandom } from "../random.js";
 import { generateClip, type GeneratedClip } from "../media/clip-generator.js";
+import { openPreparedClip } from "../media/prepared-clip.js";
 import { ClipLibrary, loadClip } from "../streamer/clip-library.js";
 import { MediaProgram } from "../streamer/media-program.js";
 import { Teacher } from "../streamer/teacher.js";
@@ -117,17 +118,23 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   // declaration order); inline clips play back to back.
   const { media } = scenario;
   const script: LessonScript | undefined = "script" in scenario ? scenario.script : undefined;
-  const clipDefs: { name: string; clipId: number; durationMs: number }[] = script
-    ? script.clips.map((c) => {
-        if (c.source.kind !== "generated") throw new Error(`lesson clip "${c.name}": prepared clip folders are not supported in runs yet (use gen:)`);
-        return { name: c.name, clipId: c.clipId, durationMs: c.source.durationMs };
-      })
+  // A prepared clip folder (proctor media prepare) plays as it is: no duration, no encode.
+  const clipDefs: { name: string; clipId: number; durationMs: number; preparedDir?: string }[] = script
+    ? script.clips.map((c) =>
+        c.source.kind === "prepared" ? { name: c.name, clipId: c.clipId, durationMs: NaN, preparedDir: c.source.dir } : { name: c.name, clipId: c.clipId, durationMs: c.source.durationMs },
+      )
     : typeof scenario.lesson === "string"
       ? []
       : scenario.lesson.clips.map((c, i) => ({ name: c.name, clipId: i + 1, durationMs: c.duration }));
   if (clipDefs.length === 0) throw new Error(`lesson "${String(scenario.lesson)}" was not loaded (use loadScenario/parseScenario)`);
   const generated: GeneratedClip[] = [];
   for (const c of clipDefs) {
+    if (c.preparedDir !== undefined) {
+      const g = await openPreparedClip(c.preparedDir, { name: c.name, clipId: c.clipId, width: media.width, height: media.height, fps: media.fps });
+      log(`media: clip ${c.name} (id ${c.clipId}, ${g.spec.durationMs} ms) prepared in ${c.preparedDir}`);
+      generated.push(g);
+      continue;
+    }
     const g = await generateClip(
       { name: c.name, clipId: c.clipId, durationMs: c.durationMs, width: media.width, height: media.height, fps: media.fps, videoKbps: media.videoKbps },
       { cacheDir, onProgress: (m) => log(`media: ${m}`) },
