@@ -18,6 +18,7 @@
 //       status ("passed"|"failed"|"broken"), exit_code, errors, duration_ms, frames_sent,
 //       audio_packets_sent, max_pacing_lateness_ms
 // Non-finite values are left out of a point (line-protocol.ts drops them), never written as 0.
+import type { PixelSummary } from "./pixel-summary.js";
 import { summarize } from "./stats.js";
 import type { Point, Tags } from "./sample.js";
 import type { RunReport, StudentReport } from "../report/run-report.js";
@@ -34,6 +35,7 @@ export function runEndUnixMs(report: RunReport): number {
 
 function studentFields(s: StudentReport): Point["fields"] {
   const w = s.wire;
+  if (!w) return s.pixel ? pixelFields(s, s.pixel) : { error: 1 };
   const gaps = w.switchGaps.map((g) => g.gapMs).filter(Number.isFinite);
   return {
     latency_p50_ms: w.latencyMs.p50,
@@ -64,6 +66,33 @@ function studentFields(s: StudentReport): Point["fields"] {
     frames_received_ratio: w.framesReceivedRatio,
     bitrate_kbps: w.bitrateKbps,
     fps: w.playout.fps,
+    error: s.error === undefined ? 0 : 1,
+  };
+}
+
+/** A browser student's summary fields: the same names where the metric is the same, at the pixel tier. */
+function pixelFields(s: StudentReport, p: PixelSummary): Point["fields"] {
+  const gaps = p.switchGaps.map((g) => g.gapMs).filter(Number.isFinite);
+  const opt = (k: string, v: number | undefined): Point["fields"] => (v !== undefined && Number.isFinite(v) ? { [k]: v } : {});
+  return {
+    latency_p50_ms: p.latencyMs.p50,
+    latency_p95_ms: p.latencyMs.p95,
+    latency_max_ms: p.latencyMs.max,
+    ...opt("lipsync_ms", p.lipSync.offsetMs.p50),
+    freeze_count: p.freezes.count,
+    freeze_total_ms: p.freezes.totalMs,
+    freeze_ratio: p.freezes.ratio,
+    ...opt("audio_concealment", p.audio?.concealmentRatio),
+    ...opt("loss", p.video?.lossFraction),
+    ...opt("jitter_ms", p.video?.jitterMs),
+    ...opt("rtt_ms", p.rttMs.p50),
+    mos_audio: p.mos.audio,
+    mos_video: p.mos.video,
+    switch_count: p.switchGaps.length,
+    ...(gaps.length ? { switch_gap_max_ms: Math.max(...gaps) } : {}),
+    frames_presented: p.framesPresented,
+    code_read_ratio: p.codeReadRatio,
+    fps: p.fps,
     error: s.error === undefined ? 0 : 1,
   };
 }

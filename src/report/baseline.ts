@@ -82,7 +82,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = {
 
 /** A report as read back from JSON (numbers may be null) — a live RunReport fits too. */
 export type ReportLike = RunReportJsonValue;
-type Wire = ReportLike["students"][number]["wire"];
+type Wire = NonNullable<ReportLike["students"][number]["wire"]>;
 type Num = number | null | undefined;
 
 type Unit = "ms" | "%" | "count" | "MOS";
@@ -376,8 +376,9 @@ export function compareReports(current: ReportLike, baseline: ReportLike, opts: 
     const t = thresholds[metric];
     if (t === false) continue;
     const def = METRICS[metric];
-    const b = aggregateOf(def, baseline.students.map((s) => s.wire));
-    const c = aggregateOf(def, current.students.map((s) => s.wire));
+    // Wire tier only: browser students' figures are another tier (compared once they have a baseline of their own).
+    const b = aggregateOf(def, baseline.students.flatMap((s) => (s.wire ? [s.wire] : [])));
+    const c = aggregateOf(def, current.students.flatMap((s) => (s.wire ? [s.wire] : [])));
     if (isNum(b) && isNum(c)) {
       const cmp = compareOne(metric, t, "aggregate", b, c);
       out.aggregates.push(cmp);
@@ -386,7 +387,7 @@ export function compareReports(current: ReportLike, baseline: ReportLike, opts: 
     if (opts.perStudent === false) continue;
     for (const [k, s] of curStudents) {
       const bs = baseStudents.get(k);
-      if (!bs) continue;
+      if (!bs?.wire || !s.wire) continue;
       const bv = def.value(bs.wire);
       const cv = def.value(s.wire);
       if (isNum(bv) && isNum(cv)) record(compareOne(metric, t, k, bv, cv));

@@ -247,7 +247,7 @@ function latencyBudgetLine(report: RunReport, tl: RunTimeline): { value: number;
 }
 
 function lipSyncChart(report: RunReport, label: (r: string, s: string) => string): EChartsOption | undefined {
-  const with_ = report.students.filter((s) => typeof s.wire.avSync?.offsetMs === "number");
+  const with_ = report.students.filter((s) => Number.isFinite(avOffsetOf(s)));
   if (with_.length === 0) return undefined;
   const band = {
     silent: true,
@@ -259,7 +259,7 @@ function lipSyncChart(report: RunReport, label: (r: string, s: string) => string
     const bar: BarSeriesOption = {
       type: "bar",
       name: "A/V offset (ms)",
-      data: with_.map((s) => round(s.wire.avSync!.offsetMs, 2)),
+      data: with_.map((s) => round(avOffsetOf(s)!, 2)),
       barMaxWidth: 36,
       markArea: band as BarSeriesOption["markArea"],
       label: { show: true, position: "top", fontSize: 10, formatter: (p: { value?: unknown }) => `${fmt(Number(p.value), 1)}` },
@@ -274,7 +274,7 @@ function lipSyncChart(report: RunReport, label: (r: string, s: string) => string
   // Distribution: 5-ms bins.
   const bins = new Map<number, number>();
   for (const s of with_) {
-    const b = Math.floor(s.wire.avSync!.offsetMs / 5) * 5;
+    const b = Math.floor(avOffsetOf(s)! / 5) * 5;
     bins.set(b, (bins.get(b) ?? 0) + 1);
   }
   const keys = [...bins.keys()].sort((a, b) => a - b);
@@ -287,12 +287,12 @@ function lipSyncChart(report: RunReport, label: (r: string, s: string) => string
 }
 
 function switchGapChart(report: RunReport, label: (r: string, s: string) => string): EChartsOption | undefined {
-  const students = report.students.filter((s) => s.wire.switchGaps.length > 0);
+  const students = report.students.filter((s) => gapsOf(s).length > 0);
   if (students.length === 0) return undefined;
   // Category per switch, in order of occurrence (a clip pair may repeat).
   const categoryOf = (s: StudentReport): string[] => {
     const seen = new Map<string, number>();
-    return s.wire.switchGaps.map((g) => {
+    return gapsOf(s).map((g) => {
       const base = `${g.fromClip}→${g.toClip}`;
       const n = (seen.get(base) ?? 0) + 1;
       seen.set(base, n);
@@ -303,7 +303,7 @@ function switchGapChart(report: RunReport, label: (r: string, s: string) => stri
   for (const s of students) for (const c of categoryOf(s)) if (!categories.includes(c)) categories.push(c);
   const gapsBy = (s: StudentReport): Map<string, number> => {
     const cats = categoryOf(s);
-    return new Map(s.wire.switchGaps.map((g, i) => [cats[i]!, g.gapMs]));
+    return new Map(gapsOf(s).map((g, i) => [cats[i]!, g.gapMs]));
   };
   let series: BarSeriesOption[];
   if (students.length <= MAX_STUDENT_SERIES) {
@@ -404,6 +404,7 @@ function studentTable(report: RunReport): string {
   const head = ["room", "student", "group", "profile", "frames", "latency p50 / p95 / max (ms)", "audio p95 (ms)", "loss net / residual (%)", "jitter (ms)", "freezes (n, ratio)", "A/V offset (ms)", "concealment (%)", "MOS audio / video", "join (ms)", "error"];
   const rows = report.students.map((s) => {
     const w = s.wire;
+    if (!w) return pixelStudentRow(s);
     const net = w.video.lossBeforeRepair ?? w.video.lossFraction;
     const cells = [
       s.room,
@@ -425,6 +426,38 @@ function studentTable(report: RunReport): string {
     return `<tr${s.error ? ' class="fail"' : ""}>${cells.map((c, i) => `<td${i < 4 || i === 14 ? ' class="l"' : ""}>${escapeHtml(c)}</td>`).join("")}</tr>`;
   });
   return `<div class="wide"><table id="students"><thead><tr>${head.map((h, i) => `<th${i < 4 || i === 14 ? ' class="l"' : ""}>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+}
+
+/** Lip-sync of a student: the wire estimate, or the browser's marker reading (positive = audio leads). */
+function avOffsetOf(s: StudentReport): number | undefined {
+  return s.wire ? s.wire.avSync?.offsetMs : s.pixel?.lipSync.offsetMs.p50;
+}
+
+function gapsOf(s: StudentReport): readonly { fromClip: number; toClip: number; gapMs: number }[] {
+  return s.wire?.switchGaps ?? s.pixel?.switchGaps ?? [];
+}
+
+/** A browser student in the student table: the same columns, pixel-tier figures ("presented" frames). */
+function pixelStudentRow(s: StudentReport): string {
+  const p = s.pixel;
+  const cells = [
+    s.room,
+    `${s.student} (chromium)`,
+    s.group,
+    s.profile ?? "—",
+    p ? `${p.framesCoded}/${p.framesPresented} presented, codes read` : "—",
+    p ? `${fmt(p.latencyMs.p50, 1)} / ${fmt(p.latencyMs.p95, 1)} / ${fmt(p.latencyMs.max, 1)}` : "—",
+    "—",
+    p?.video ? `${fmt(p.video.lossFraction * 100, 2)} / —` : "—",
+    fmt(p?.video?.jitterMs, 1),
+    p ? `${p.freezes.count}, ${fmt(p.freezes.ratio, 3)}` : "—",
+    fmt(p?.lipSync.offsetMs.p50, 1),
+    fmt(p?.audio ? p.audio.concealmentRatio * 100 : undefined, 2),
+    p ? `${fmt(p.mos.audio, 2)} / ${fmt(p.mos.video, 2)}` : "—",
+    "—",
+    s.error ?? "",
+  ];
+  return `<tr${s.error ? ' class="fail"' : ""}>${cells.map((c, i) => `<td${i < 4 || i === 14 ? ' class="l"' : ""}>${escapeHtml(c)}</td>`).join("")}</tr>`;
 }
 
 /** The whole page (pure; exported for tests). */

@@ -82,13 +82,59 @@ const WireSummary = z.object({
   joinRetries: num.optional(),
 });
 
+const PixelStreamStats = z.object({
+  packetsReceived: num,
+  packetsLost: num,
+  lossFraction: num.describe("webrtc-stats packetsLost / (received + lost), 0–1"),
+  jitterMs: ms("webrtc-stats jitter, mean over the snapshots"),
+  bitrateKbps: num,
+  nackCount: num.optional(),
+  pliCount: num.optional(),
+});
+
+const PixelSummary = z
+  .object({
+    framesPresented: num,
+    framesCoded: num,
+    codeReadRatio: num,
+    framesJoined: num,
+    latencyMs: Summary.describe("pixel e2e video latency: frame presented − capture (ms)"),
+    captureTimeLatencyMs: Summary.describe("presented − Chromium's own captureTime estimate (ms), a cross-check"),
+    receiveToPresentMs: Summary,
+    fps: num,
+    freezes: z.object({ count: num, totalMs: num, ratio: num, pauses: num, list: z.array(Freeze) }),
+    statsFreezes: z.object({ count: num, totalMs: num }).optional(),
+    switchGaps: z.array(SwitchGap),
+    lipSync: z.object({
+      pairs: z.array(z.object({ flashUnixMs: num, markerUnixMs: num, offsetMs: num, clipId: num.optional(), frameIndex: num.optional(), score: num })),
+      offsetMs: Summary.describe("per marker: flash presented − burst played − detector bias; positive = audio leads"),
+      biasMs: num,
+      flashes: num,
+      markers: num,
+    }),
+    playoutLipSyncMs: Summary.describe("getStats estimatedPlayoutTimestamp audio − video (ms)"),
+    video: PixelStreamStats.extend({ framesDecoded: num.optional(), framesDropped: num.optional(), jitterBufferMs: num.optional() }).optional(),
+    audio: PixelStreamStats.extend({
+      concealmentRatio: num,
+      concealmentEvents: num.optional(),
+      interruptionCount: num.optional(),
+      totalInterruptionMs: num.optional(),
+    }).optional(),
+    rttMs: Summary,
+    mos: z.object({ audioR: num, audio: num, video: num }),
+    readMs: Summary,
+    errors: z.array(z.string()),
+  })
+  .describe("browser student (pixel tier): what real Chromium presented and played");
+
 const StudentReport = z.object({
   room: z.string(),
   student: z.string(),
   group: z.string(),
   agent: z.string(),
   profile: z.string().optional(),
-  wire: WireSummary,
+  wire: WireSummary.optional().describe("light students (werift)"),
+  pixel: PixelSummary.optional().describe("browser students (chromium)"),
   answers: z
     .array(
       z.object({

@@ -1,6 +1,7 @@
 // report.json: the versioned, machine-readable result of one run.
 import { writeFile } from "node:fs/promises";
 import type { WireSummary } from "../metrics/wire-summary.js";
+import type { PixelSummary } from "../metrics/pixel-summary.js";
 import type { Verdict } from "./evaluate.js";
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -26,7 +27,8 @@ export type AnswerReport = {
   roundTrip?: RoundTrip;
 };
 
-export type StudentReport = { room: string; student: string; group: string; agent: string; profile?: string; wire: WireSummary; answers?: AnswerReport[]; error?: string };
+/** One student: light students (werift) carry the wire tier, browser students (chromium) the pixel tier. */
+export type StudentReport = { room: string; student: string; group: string; agent: string; profile?: string; wire?: WireSummary; pixel?: PixelSummary; answers?: AnswerReport[]; error?: string };
 
 export type RunReport = {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;

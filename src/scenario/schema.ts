@@ -98,7 +98,8 @@ export const AssessorConfig = z.discriminatedUnion(
 export const StudentGroup = z.strictObject({
   group: id,
   count: z.number().int().min(1).max(1000),
-  agent: z.literal("werift"),
+  /** werift: light student (wire tier); chromium: real headless Chromium (pixel tier). */
+  agent: z.enum(["werift", "chromium"]),
   netem: NetemRef.optional(),
   /** Repair video loss with RTCP NACK (default true). */
   nack: z.boolean().default(true),
@@ -170,6 +171,16 @@ export const Scenario = z.strictObject({
   budgets: Budgets.default({}),
   /** Scores voice answers; default: the LocalAssessor with no added latency. */
   assessor: AssessorConfig.optional(),
+  /**
+   * Where browser students go: proctor's own student page (default), or a third-party classroom
+   * app at `url` driven by a registered page adapter (src/agents/browser/page-adapter.ts).
+   */
+  target: z
+    .strictObject({
+      url: z.string().url().optional(),
+      adapter: z.string().min(1).default("proctor"),
+    })
+    .optional(),
   /** Regression thresholds for `--baseline` comparisons (defaults in src/report/baseline.ts). */
   baseline: BaselineSettingsSchema.optional(),
 });

@@ -18,7 +18,7 @@ function html(s: string): string {
 
 export function studentPageHtml(title = "proctor student"): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${html(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${html(title)}</title>
 <style>body{margin:0;background:#111;color:#ddd;font:12px sans-serif}video{display:block;width:640px;height:360px;background:#000}#status{padding:4px}</style>
 </head><body>
 <video id="video" autoplay playsinline muted></video>

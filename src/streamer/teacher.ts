@@ -8,8 +8,13 @@ import { filterCandidates, parseExtmap } from "../webrtc/sdp.js";
 import { ABS_CAPTURE_TIME_URI, FRAME_ID_URI } from "../media/rtp/header-extensions.js";
 import { MediaProgram, type OutPacket } from "./media-program.js";
 import { SenderReportLoop, disableWeriftSenderReports } from "./sender-report.js";
+import { dlrrPacket, installXrParsing, isXrPacket } from "../webrtc/rtcp-xr.js";
+
+installXrParsing();
 
 export const VP8_PAYLOAD_TYPE = 96;
+const LESSON_STREAM_ID = "lesson";
+const BROWSER_VIDEO_FEEDBACK = [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "rrtr" }];
 export const OPUS_PAYLOAD_TYPE = 111;
 
 type ExtIds = { absCaptureTime?: number; frameId?: number };
@@ -78,7 +83,7 @@ export class Teacher {
   /** Each RTP packet of a student's voice (third m-line) goes to this handler; arrivalMs on the clock. */
   onVoiceRtp: ((room: string, student: string, p: { timestamp: number; payload: Buffer; arrivalMs: number }) => void) | null = null;
 
-  async join(room: string, student: string, _info: { agent: string }): Promise<{ sdp: string }> {
+  async join(room: string, student: string, info: { agent: string }): Promise<{ sdp: string }> {
     const key = peerKey(room, student);
     this.peers.get(key)?.pc.close().catch(() => undefined);
     const exts = [
@@ -95,9 +100,10 @@ export class Teacher {
             mimeType: "video/VP8",
             clockRate: 90000,
             payloadType: VP8_PAYLOAD_TYPE,
-            // No rtcp-fb yet: werift's receiver turns any "nack*" feedback (even "nack pli") into
-            // its own aggressive NACK loop (WERIFT.md); loss must be measured unrepaired for now.
-            rtcpFeedback: [],
+            // werift's receiver turns any "nack*" feedback (even "nack pli") into its own
+            // aggressive NACK loop (WERIFT.md), so light students get none (they NACK by their own
+            // generator). Browsers get NACK/PLI, and RRTR so they learn an RTT (captureTime).
+            rtcpFeedback: info.agent === "chromium" ? BROWSER_VIDEO_FEEDBACK.map((f) => new werift.RTCRtcpFeedback(f)) : [],
           }),
         ],
         audio: [
@@ -113,6 +119,9 @@ export class Teacher {
     pc.addTransceiver("audio", { direction: "recvonly" }).onTrack.subscribe((track) =>
       track.onReceiveRtp.subscribe((rtp) => this.onVoiceRtp?.(room, student, { timestamp: rtp.header.timestamp, payload: rtp.payload, arrivalMs: this.opts.clock.nowMs() })),
     );
+    // One media stream id for both tracks (a=msid): browsers lip-sync only tracks of one stream.
+    video.streamId = LESSON_STREAM_ID;
+    audio.streamId = LESSON_STREAM_ID;
     disableWeriftSenderReports(video);
     disableWeriftSenderReports(audio);
     const peer: Peer = { room, student, pc, video, audio, ext: { video: {}, audio: {} }, reports: [], joinedAtMs: this.opts.clock.nowMs(), packetsSent: 0, reportBlocks: [], keepAddress };
@@ -128,6 +137,7 @@ export class Teacher {
       this.opts.onPeerState?.(room, student, state);
       if (state === "connected" && peer.connectedAtMs === undefined) {
         peer.connectedAtMs = this.opts.clock.nowMs();
+        this.answerXr(peer);
         this.attach(peer);
       }
       if (state === "failed" || state === "closed") this.detach(peer);
@@ -194,6 +204,20 @@ export class Teacher {
         sender.sendRtp(toRtpPacket(p, ids)).catch(() => undefined);
       }
       peer.packetsSent += packets.length;
+    });
+  }
+
+  /** Answer every RRTR (RFC 3611) from the student with a DLRR at once (delay ≈ 0). */
+  private answerXr(peer: Peer): void {
+    const transport = (peer.video as unknown as { dtlsTransport?: { onRtcp: { subscribe(f: (p: unknown) => void): unknown }; sendRtcp(p: { serialize(): Buffer }[]): Promise<unknown> } }).dtlsTransport;
+    if (!transport) return;
+    transport.onRtcp.subscribe((p) => {
+      if (!isXrPacket(p)) return;
+      const receivedMs = this.opts.clock.nowMs();
+      for (const r of p.rrtr) {
+        const buf = dlrrPacket(peer.video.ssrc, p.ssrc, r, this.opts.clock.nowMs() - receivedMs);
+        transport.sendRtcp([{ serialize: () => buf }]).catch(() => undefined);
+      }
     });
   }
 

@@ -12,7 +12,6 @@ export type BrowserQuestion = { questionId: string; choices: string[]; deadlineU
 export type BrowserResult = { questionId: string; correct: boolean; score?: number; clip: string; reason: string; receivedAtUnixMs?: number; assessedAtUnixMs?: number; decidedAtUnixMs: number; arrivedAtUnixMs: number };
 
 export type BrowserStudentOptions = {
-  browser: Browser;
   adapter: PageAdapter;
   /** Room server base URL (http://127.0.0.1:PORT); pages are opened on http://localhost:PORT. */
   serverUrl: string;
@@ -52,8 +51,14 @@ export class BrowserStudent {
     this.name = opts.student;
   }
 
-  async join(): Promise<void> {
-    const { browser, adapter, room, student } = this.opts;
+  /** Publishes the fake microphone (its browser must be launched with one). */
+  get voice(): boolean {
+    return this.opts.voice === true;
+  }
+
+  /** Open this student's window in `browser` and join; resolves once media flows. */
+  async join(browser: Browser): Promise<void> {
+    const { adapter, room, student } = this.opts;
     const t0 = Date.now();
     const page = (this.page = await browser.newPage({ type: "window" } as never));
     page.on("pageerror", (e) => this.errors.push(`page error: ${(e as Error).message}`));

@@ -35,10 +35,18 @@ declare global {
   }
 }
 
+import { hookPeerConnections, installProbe } from "./probe.js";
+
 const now = (): number => performance.timeOrigin + performance.now();
 let msgNo = 0;
 
 export async function startStudent(params: URLSearchParams): Promise<StudentState> {
+  // The pixel probe: every pc this page makes is polled (getStats), every playing <video>/<audio>
+  // with a MediaStream is measured (frame codes, flashes, audio markers).
+  const pcs = hookPeerConnections();
+  const probe = installProbe();
+  probe.autoWatch();
+  probe.pollStats(pcs);
   const room = params.get("room") ?? "";
   const student = params.get("student") ?? "";
   const status = document.getElementById("status");
@@ -71,6 +79,7 @@ export async function startStudent(params: URLSearchParams): Promise<StudentStat
     },
     leave() {
       st.state = "left";
+      probe.stop();
       try {
         ws?.send(JSON.stringify({ type: "leave" }));
       } catch {
