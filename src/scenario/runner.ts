@@ -13,6 +13,8 @@ import { MediaProgram } from "../streamer/media-program.js";
 import { Teacher } from "../streamer/teacher.js";
 import { createRoomServer } from "../signaling/server.js";
 import { LightStudent } from "../agents/light-student.js";
+import { BrowserStudents } from "./browser-students.js";
+import { registerStudentPage } from "../signaling/student-page-routes.js";
 import type { StudentAgent } from "../agents/student-agent.js";
 import { TcStudents } from "./tc-students.js";
 import { summarizeWire, wireSamplesPerSecond, type WireSummary, type CounterSnapshot } from "../metrics/wire-summary.js";
@@ -161,11 +163,23 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const server = await createRoomServer({
     teacher,
     rewriteSdp: (ctx, sdp) => (impaired.has(linkKey(ctx.room, ctx.student)) ? relays.rewriteSdp(ctx, sdp) : sdp),
-    routes: (app) => registerLiveView(app, live, { title: `proctor — ${scenario.name}` }),
+    routes: (app) => {
+      registerLiveView(app, live, { title: `proctor — ${scenario.name}` });
+      registerStudentPage(app);
+    },
     ...(tc ? { isAlias: tc.isAlias } : {}),
   });
   tc?.attach(server.url);
   log(`live view: ${server.url}/live`);
+  const browsers = new BrowserStudents({
+    serverUrl: server.url,
+    clock,
+    seed: scenario.seed,
+    fps: media.fps,
+    target: scenario.target,
+    utteranceWav: async () => (await prepareUtterance(cacheDir)).wavPath,
+    log,
+  });
   const netemEvent = (room: string, student: string, profile: string) => (e: TimelineEvent): void =>
     // `dir` is a tag: a step setting both directions makes two points at the same instant, which
     // InfluxDB would merge into one if they shared a series (found by the outage test).
@@ -246,6 +260,11 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       for (const st of script?.steps ?? []) if (st.kind === "ask" && st.question.answer !== undefined) answerKey.set(st.question.id, st.question.answer);
       for (const { group: g, name } of names) {
         const profile = profiles.get(groupKey(room.id, g.group));
+        if (g.agent === "chromium") {
+          if (tc) throw new Error(`group "${g.group}": browser students run with --netem relay only (tc runs light students in namespaces)`);
+          browsers.add(room.id, g, name, profile, answerKey);
+          continue;
+        }
         const random = childRandom(scenario.seed, `behaviour:${room.id}/${name}`);
         const behaviour =
           g.behaviour?.answer === "voice" && utterances
@@ -266,7 +285,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
 
     // Profile time 0 is the lesson start; the step(s) at 0 s are already in force while the student
     // joins, so a profile that is lossy from 0 s makes the student join through that loss.
-    for (const s of students) {
+    for (const s of [...students, ...browsers.members]) {
       if (!s.profile || tc) continue; // tc: the link starts with the namespace, at join
       impaired.set(linkKey(s.room, s.agent.name), s.profile);
       s.relay = await relays.relayFor(s.room, s.agent.name);
@@ -278,14 +297,20 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     }
 
     // 3. Students join (all before the lesson starts, so everyone sees clip 1 from its first frame).
-    log(`joining ${students.length} student(s)`);
+    log(`joining ${students.length + browsers.members.length} student(s)`);
+    const browserJoins = browsers.joinAll();
     const joins = await Promise.allSettled(students.map((s) => s.agent.joinWithRetry()));
     joins.forEach((j, i) => {
       const s = students[i]!;
       if (j.status === "rejected") errors.push(`${s.room}/${s.agent.name}: join failed: ${(j.reason as Error).message}`);
       else event("join", { room: s.room, student: s.agent.name, agent: "werift" }, { join_ms: s.agent.joinMs ?? NaN, retries: s.agent.joinRetries });
     });
-    if (errors.length === students.length) throw new Error(`no student could join:\n${errors.join("\n")}`);
+    (await browserJoins).forEach((j, i) => {
+      const m = browsers.members[i]!;
+      if (j.status === "rejected") errors.push(`${m.room}/${m.agent.name}: join failed: ${(j.reason as Error).message}`);
+      else event("join", { room: m.room, student: m.agent.name, agent: "chromium" }, { join_ms: m.agent.joinMs ?? NaN, retries: m.agent.joinRetries });
+    });
+    if (errors.length === students.length + browsers.members.length) throw new Error(`no student could join:\n${errors.join("\n")}`);
 
     // 4. The lesson: a script's driver decides what plays; inline clips play back to back.
     for (const [key, program] of programs) {
@@ -295,7 +320,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       driver?.start();
     }
     log(`lesson started on ${programs.size} program(s): ${script ? `script "${script.name}"` : clipDefs.map((c) => c.name).join(" → ")}`);
-    for (const s of students) {
+    for (const s of [...students, ...browsers.members]) {
       // Step times count from the room's media clock origin exactly (frame tick 0).
       const origin = programs.get(programOf(s.room, s.agent.name))?.startedAtMs;
       if (s.profile && tc) timelines.push(tc.applyProfile(s.room, s.agent.name, s.profile, netemEvent(s.room, s.agent.name, s.profile.name), origin));
@@ -309,6 +334,12 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     // `wire` point per student for the second that just ended (so InfluxDB sees the class live).
     const cursors = new Map<StudentAgent, number>();
     const emitSamples = (untilUnixMs: number): void => {
+      sink.write(
+        browsers.samples(
+          (m) => sentFrames.get(programOf(m.room, m.agent.name)) ?? [],
+          (m) => ({ ...baseTags, room: m.room, student: m.agent.name, agent: "chromium", profile: m.profile?.name ?? "none" }),
+        ),
+      );
       for (const s of students) {
         const a = s.agent;
         const from = cursors.get(a) ?? 0;
@@ -380,6 +411,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     for (const d of drivers.values()) d.stop();
     for (const p of programs.values()) p.stop();
     await Promise.allSettled(students.map((s) => s.agent.leave()));
+    await browsers.leaveAll();
     for (const t of timelines) t.stop();
     await teacher.close();
     await server.close();
@@ -431,6 +463,16 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     studentReports.push({ room: s.room, student: a.name, group: s.group, agent: "werift", profile: s.profile?.name, wire: summary, ...(answers.length ? { answers } : {}) });
     results.push({ room: s.room, student: a.name, agent: a, summary, relay: s.relay, profile: s.profile?.name });
   }
+  const pixel = browsers.members.map((m) =>
+    browsers.report(m, sentFrames.get(programOf(m.room, m.agent.name)) ?? [], (clip) => library.list().find((c) => c.name === clip)?.clipId),
+  );
+  for (const [i, p] of pixel.entries()) {
+    const tags: Tags = { ...baseTags, room: p.report.room, student: p.report.student, agent: "chromium", profile: p.report.profile ?? "none" };
+    for (const f of p.summary.freezes.list) sink.write([{ measurement: "event", tags: { ...tags, kind: "freeze" }, fields: { duration_ms: f.durationMs }, timeUnixMs: f.startMs }]);
+    for (const g of p.summary.switchGaps) sink.write([{ measurement: "event", tags: { ...tags, kind: "clip_switch" }, fields: { from_clip: g.fromClip, to_clip: g.toClip, gap_ms: g.gapMs }, timeUnixMs: g.atMs }]);
+    studentReports.push(p.report);
+    if (browsers.members[i]!.agent.frames.length === 0) errors.push(`${p.report.room}/${p.report.student}: the browser presented no frame`);
+  }
   const values: Record<string, number[]> = {
     latency_ms: results.flatMap((r) => r.agent.frames.filter((f) => f.captureUnixMs !== undefined).map((f) => f.completeUnixMs - f.captureUnixMs!)),
     audio_latency_ms: results.flatMap((r) => r.agent.audio.filter((p) => p.captureUnixMs !== undefined).map((p) => p.arrivalUnixMs - p.captureUnixMs!)),
@@ -448,6 +490,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     mos_audio: results.map((r) => r.summary.mos.audio),
     mos_video: results.map((r) => r.summary.mos.video),
   };
+  for (const p of pixel) for (const [k, v] of Object.entries(p.values)) (values[k] ??= []).push(...v);
   // No budgets declared: the product targets, for the metrics this run produced (a class without a
   // lesson has no round trips to judge).
   const budgets =
