@@ -8,8 +8,11 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** dist/ (this file is dist/signaling/student-page-routes.js at run time). */
-const DIST = join(dirname(fileURLToPath(import.meta.url)), "..");
+/**
+ * The compiled browser code: <package>/dist, whether this module runs compiled
+ * (dist/signaling/) or from source under vitest (src/signaling/); `npm run build` makes it.
+ */
+const DIST = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist");
 const SERVED = [`web${sep}page${sep}`, `media${sep}frame-code.js`, `media${sep}crc8.js`, `media${sep}clip-pattern.js`, `web${sep}pixel-observations.js`];
 
 function html(s: string): string {
