@@ -27,6 +27,7 @@ import { rttSamplesMs } from "../metrics/rtt.js";
 import { LessonDriver } from "../streamer/lesson-driver.js";
 import { prepareUtterance, readUtterancePackets } from "../media/utterance.js";
 import { VoiceAnswers } from "../streamer/voice-answers.js";
+import { warmUpOpusDecoder } from "../media/opus-decoder.js";
 import { HttpAssessor } from "../streamer/http-assessor.js";
 import type { LatencyModel } from "../streamer/local-assessor.js";
 import type { Lesson as LessonScript } from "../streamer/lesson-loader.js";
@@ -151,6 +152,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const utterances = speaks
     ? { clear: await readUtterancePackets(await prepareUtterance(cacheDir)), mumble: await readUtterancePackets(await prepareUtterance(cacheDir, MUMBLE)) }
     : undefined;
+  if (utterances) warmUpOpusDecoder(utterances.clear.packets);
 
   // 2. Teacher + room server.
   // tc: every student runs in its own network namespace (checked against the kernel before anything starts).

@@ -30,7 +30,7 @@ rooms:
       - { group: right, count: 1, agent: werift, behaviour: { answer: click, correct: 1, after: 700ms } }
       - { group: wrong, count: 1, agent: werift, behaviour: { answer: click, correct: 0, after: 900ms } }
       - { group: speaker, count: 1, agent: werift, behaviour: { answer: voice, after: 300ms } }
-      - { group: mumbler, count: 1, agent: werift, behaviour: { answer: voice, correct: 0, after: 300ms } }
+      - { group: mumbler, count: 1, agent: werift, behaviour: { answer: voice, correct: 0, after: 900ms } }
 `);
     expect(r.report.errors).toEqual([]);
     const lp = readFileSync(join(r.runDir, "metrics.lp"), "utf8").split("\n");
