@@ -10,12 +10,15 @@
 //   freezes              = W3C rule (freezes.ts) over presentation times; Chromium's own
 //                          freezeCount / totalFreezesDuration (last getStats) beside it.
 //   switch gaps          = switch-gap.ts over presented frames (completeMs = presentation time).
-//   lip-sync per marker  = flash onset presentation − audio marker played time − bias
+//   lip-sync per marker  = video clock at the flash − audio marker played time − bias
 //                          (positive = audio leads, DESIGN.md). Flash onset: first presented frame
 //                          of a flash run (flashLuma > 128 after a frame ≤ 128; without a luma, the
-//                          frame code's frameIndex % fps < FLASH_FRAMES). Each onset pairs with the
-//                          nearest marker within ±500 ms. bias = PIXEL_LIPSYNC_BIAS_MS, the probe's
-//                          own detector bias (see there).
+//                          frame code's frameIndex % fps < FLASH_FRAMES). Video clock at the flash:
+//                          median over the ±10 presented frames around it of (presentation − RTP
+//                          time since the flash's first frame), so one frame's display quantum
+//                          (16.7 ms) does not count as A/V offset; the onset frame's own reading is
+//                          kept as presentedOffsetMs. Each onset pairs with the nearest marker
+//                          within ±500 ms. bias = PIXEL_LIPSYNC_BIAS_MS (see there).
 //   playout lip-sync     = audio − video estimatedPlayoutTimestamp per getStats snapshot (same sign).
 //   network / audio      = cumulative inbound-rtp counters of the last snapshot (since the stream
 //                          began): loss = lost / (received + lost); concealment = concealedSamples
@@ -36,8 +39,10 @@ import type { Point, Tags } from "./sample.js";
 
 /**
  * The probe's own lip-sync bias (ms), subtracted from every raw reading: what it reads for a source
- * whose flash and burst are simultaneous. Measured by test/integration/pixel-probe.test.ts (Chromium
- * 156, headless, fake devices): see the README's "Pixel tier" section for the figures.
+ * whose flash and burst are simultaneous. 0 until measured where the source alignment is exact (the
+ * teacher streaming a clean generated clip to the reference page): the fake-device test
+ * (test/integration/pixel-probe.test.ts) checks shifts against clean neighbours, but its absolute
+ * reading carries the fake devices' unknown start skew (docs/pixel-probe.md).
  */
 export const PIXEL_LIPSYNC_BIAS_MS = 0;
 /** A flash and a marker further apart than this are not the same sync marker. */
@@ -59,10 +64,13 @@ export type PixelInput = {
 };
 
 export type LipSyncPair = {
+  /** The video clock at the flash's first frame (see lipSyncPairs). */
   flashUnixMs: number;
   markerUnixMs: number;
   /** flash − marker − bias (positive = audio leads). */
   offsetMs: number;
+  /** The onset frame's own presentation − marker − bias. */
+  presentedOffsetMs?: number;
   clipId?: number;
   frameIndex?: number;
   score: number;
@@ -156,38 +164,76 @@ function isFlash(f: PresentedFrame, fps: number): boolean | undefined {
 
 /** First presented frame of every flash run (frames in presentation order). */
 export function flashOnsets(frames: readonly PresentedFrame[], fps: number): PresentedFrame[] {
-  const out: PresentedFrame[] = [];
+  return flashOnsetIndexes(frames, fps).map((i) => frames[i]!);
+}
+
+function flashOnsetIndexes(frames: readonly PresentedFrame[], fps: number): number[] {
+  const out: number[] = [];
   let prev: boolean | undefined;
-  for (const f of frames) {
+  frames.forEach((f, i) => {
     const on = isFlash(f, fps);
-    if (on === undefined) continue;
-    if (on && prev === false) out.push(f);
+    if (on === undefined) return;
+    if (on && prev === false) out.push(i);
     prev = on;
-  }
+  });
   return out;
 }
 
-/** Pair each flash onset with the nearest audio marker within ±LIPSYNC_PAIR_WINDOW_MS. */
+/** Presented frames on either side of a flash onset whose timing estimates the video clock there. */
+export const LIPSYNC_VIDEO_WINDOW_FRAMES = 10;
+
+/**
+ * When the video stream presents the flash's first frame, on its own clock: the median over the
+ * presented frames within ±LIPSYNC_VIDEO_WINDOW_FRAMES of the onset of (presentation − RTP time
+ * since the flash's first frame). One frame's presentation jitters by a display quantum (16.7 ms at
+ * 60 Hz) and by renderer scheduling; the stream's delay around it does not. When the code shows the
+ * first flash frame was not presented (frameIndex % fps > 0), its RTP time is taken one frame
+ * interval per missing frame earlier. Without RTP timestamps: the onset frame's own presentation.
+ */
+function videoClockAtFlash(frames: readonly PresentedFrame[], i: number, fps: number): number {
+  const f = frames[i]!;
+  if (f.rtpTimestamp === undefined) return f.presentedUnixMs;
+  const lateFrames = f.frameIndex !== undefined ? f.frameIndex % fps : 0;
+  const flashRtp = f.rtpTimestamp - (lateFrames * 90000) / fps;
+  const est: number[] = [];
+  for (let k = Math.max(0, i - LIPSYNC_VIDEO_WINDOW_FRAMES); k <= Math.min(frames.length - 1, i + LIPSYNC_VIDEO_WINDOW_FRAMES); k++) {
+    const g = frames[k]!;
+    if (g.rtpTimestamp === undefined) continue;
+    // Signed 32-bit RTP difference (wrap-aware), 90 kHz → ms.
+    est.push(g.presentedUnixMs - ((g.rtpTimestamp - flashRtp) | 0) / 90);
+  }
+  return summarize(est).p50;
+}
+
+/**
+ * Pair each flash onset with the nearest audio marker within ±LIPSYNC_PAIR_WINDOW_MS. `offsetMs`
+ * uses the video clock at the flash (videoClockAtFlash); `presentedOffsetMs` the onset frame's own
+ * presentation, as one frame was shown.
+ */
 export function lipSyncPairs(
   frames: readonly PresentedFrame[],
   markers: PageObservations["markers"],
   fps: number,
   biasMs = PIXEL_LIPSYNC_BIAS_MS,
 ): { pairs: LipSyncPair[]; flashes: number } {
-  const onsets = flashOnsets(frames, fps);
+  const ordered = [...frames].sort((a, b) => a.presentedUnixMs - b.presentedUnixMs);
+  const onsets = flashOnsetIndexes(ordered, fps);
   const ms = [...markers].sort((a, b) => a.playedUnixMs - b.playedUnixMs);
   const pairs: LipSyncPair[] = [];
-  for (const f of onsets) {
+  for (const i of onsets) {
+    const f = ordered[i]!;
+    const videoMs = videoClockAtFlash(ordered, i, fps);
     let best: (typeof ms)[number] | undefined;
     for (const m of ms) {
-      const d = Math.abs(f.presentedUnixMs - m.playedUnixMs);
-      if (d <= LIPSYNC_PAIR_WINDOW_MS && (!best || d < Math.abs(f.presentedUnixMs - best.playedUnixMs))) best = m;
+      const d = Math.abs(videoMs - m.playedUnixMs);
+      if (d <= LIPSYNC_PAIR_WINDOW_MS && (!best || d < Math.abs(videoMs - best.playedUnixMs))) best = m;
     }
     if (!best) continue;
     pairs.push({
-      flashUnixMs: f.presentedUnixMs,
+      flashUnixMs: videoMs,
       markerUnixMs: best.playedUnixMs,
-      offsetMs: f.presentedUnixMs - best.playedUnixMs - biasMs,
+      offsetMs: videoMs - best.playedUnixMs - biasMs,
+      presentedOffsetMs: f.presentedUnixMs - best.playedUnixMs - biasMs,
       clipId: f.clipId,
       frameIndex: f.frameIndex,
       score: best.score,

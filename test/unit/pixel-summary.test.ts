@@ -127,6 +127,19 @@ describe("pixel summary", () => {
     expect(summarizePixel({ observations: obs(frames, lag), sentFrames: s, fps: FPS, lipSyncBiasMs: -10 }).lipSync.offsetMs.p50).toBeCloseTo(-50, 9);
   });
 
+  it("reads the video clock at the flash, not one frame's display quantum; a missing first flash frame is placed by RTP time", () => {
+    const s = sent(150, 0);
+    // Frame 60 (a flash onset) shown one 60 Hz vsync late; frame 90 never shown (onset is 91).
+    const frames = presented(s, 30, { extraDelay: (i) => (i === 60 ? 16.7 : 0), skip: (i) => i === 90 });
+    const markers = [30, 60, 90, 120].map((i) => ({ playedUnixMs: s[i]!.captureUnixMs + 30 + 45, score: 0.9 }));
+    const { pairs } = lipSyncPairs(frames, markers, FPS, 0);
+    const byFrame = new Map(pairs.map((p) => [p.frameIndex, p]));
+    expect([...byFrame.keys()]).toEqual([30, 60, 91, 120]);
+    for (const p of pairs) expect(p.offsetMs).toBeCloseTo(-45, 3);
+    expect(byFrame.get(60)!.presentedOffsetMs).toBeCloseTo(-45 + 16.7, 3);
+    expect(byFrame.get(91)!.presentedOffsetMs).toBeCloseTo(-45 + TICK, 3);
+  });
+
   it("pairs each flash with the nearest marker within ±500 ms and ignores markers further away", () => {
     const s = sent(150, 0);
     const frames = presented(s, 30);
