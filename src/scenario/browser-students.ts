@@ -48,7 +48,8 @@ export class BrowserStudents {
       profile,
       agent: new BrowserStudent({
         adapter: this.adapter,
-        serverUrl: this.opts.target?.url ?? this.opts.serverUrl,
+        serverUrl: this.opts.serverUrl,
+        ...(this.opts.target?.url ? { targetUrl: this.opts.target.url } : {}),
         room,
         student: name,
         joinTimeoutMs: JOIN_TIMEOUT_MS,

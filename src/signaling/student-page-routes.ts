@@ -44,7 +44,8 @@ export function registerStudentPage(app: FastifyInstance): void {
     }
     try {
       const body = await readFile(join(DIST, rel));
-      return reply.type("text/javascript; charset=utf-8").header("cache-control", "no-store").send(body);
+      // CORS: a third-party classroom page (the generic adapter) imports the probe from here.
+      return reply.type("text/javascript; charset=utf-8").header("cache-control", "no-store").header("access-control-allow-origin", "*").send(body);
     } catch {
       return reply.code(404).type("application/json").send({ error: { code: "not-found", message: `no static file ${req.params["*"]} (run npm run build)` } });
     }

@@ -15,6 +15,8 @@ export type BrowserStudentOptions = {
   adapter: PageAdapter;
   /** Room server base URL (http://127.0.0.1:PORT); pages are opened on http://localhost:PORT. */
   serverUrl: string;
+  /** Scenario target.url (a third-party classroom page), for its adapter. */
+  targetUrl?: string;
   room: string;
   student: string;
   /** Bound on joining (page load + signaling + ICE + DTLS). */
@@ -65,8 +67,9 @@ export class BrowserStudent {
     page.on("console", (m) => {
       if (m.type() === "error") this.errors.push(`console: ${m.text()}`);
     });
-    await adapter.prepare?.(page);
-    const url = adapter.url({ serverUrl: localhostUrl(this.opts.serverUrl), room, student, voice: this.opts.voice === true });
+    const ctx = { serverUrl: localhostUrl(this.opts.serverUrl), ...(this.opts.targetUrl ? { targetUrl: this.opts.targetUrl } : {}), room, student, voice: this.opts.voice === true };
+    await adapter.prepare?.(page, ctx);
+    const url = adapter.url(ctx);
     await page.goto(url, { waitUntil: "load", timeout: this.opts.joinTimeoutMs ?? 15_000 });
     await adapter.join(page, { room, student, timeoutMs: this.opts.joinTimeoutMs ?? 15_000 });
     this.joinMs = Date.now() - t0;

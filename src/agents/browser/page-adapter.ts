@@ -4,15 +4,25 @@
 // before any page script runs, hooks RTCPeerConnection, and measures the <video>/<audio> elements
 // the adapter points at. Scenario: `target: { url, adapter }` (README "Browser students").
 import type { Page } from "puppeteer-core";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-export type AdapterContext = { serverUrl: string; room: string; student: string; voice: boolean };
+export type AdapterContext = {
+  /** The room server (http://localhost:PORT): serves the student page and the probe modules. */
+  serverUrl: string;
+  /** Scenario `target.url`, for adapters of other apps. */
+  targetUrl?: string;
+  room: string;
+  student: string;
+  voice: boolean;
+};
 
 export interface PageAdapter {
   readonly name: string;
   /** The page to open for this student. */
   url(ctx: AdapterContext): string;
   /** Before navigation (e.g. inject scripts with page.evaluateOnNewDocument). */
-  prepare?(page: Page): Promise<void>;
+  prepare?(page: Page, ctx: AdapterContext): Promise<void>;
   /** After load: do whatever joining takes, resolve once media flows (or throw, naming why). */
   join(page: Page, opts: { room: string; student: string; timeoutMs: number }): Promise<void>;
   /** Answer an open question by clicking/sending `choice`; may return the page-clock send time. */
@@ -60,7 +70,64 @@ export const proctorAdapter: PageAdapter = {
   },
 };
 
-const ADAPTERS = new Map<string, PageAdapter>([[proctorAdapter.name, proctorAdapter]]);
+/**
+ * Inject the pixel probe into any page before its scripts run: the script imports probe.js from
+ * the room server (CORS-enabled) and watches every <video>/<audio> playing a MediaStream; the
+ * RTCPeerConnection hook (so getStats reaches the app's own connections) is injected as plain
+ * source first, so it is in place before the page creates any connection.
+ */
+export async function injectProbe(page: Page, serverUrl: string): Promise<void> {
+  const probeUrl = `${serverUrl}/static/web/page/probe.js`;
+  // The hook itself goes in synchronously (it is self-contained), before any page script.
+  const compiled = (await import(pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "dist", "web", "page", "probe.js")).href)) as {
+    hookPeerConnections: () => unknown;
+  };
+  await page.evaluateOnNewDocument(compiled.hookPeerConnections);
+  await page.evaluateOnNewDocument(`
+    import(${JSON.stringify(probeUrl)}).then((m) => {
+      const pcs = m.hookPeerConnections();
+      const probe = m.installProbe();
+      const start = () => { probe.autoWatch(); probe.pollStats(pcs); };
+      if (document.readyState === "loading") addEventListener("DOMContentLoaded", start); else start();
+    }, (e) => { window.__proctorProbeError = String(e); });
+  `);
+}
+
+/**
+ * Any web page that plays WebRTC media in <video>/<audio> elements: opens `target.url` (with
+ * {room}, {student} and {server} — the room server's URL — replaced), injects the probe, and counts the student joined once the
+ * page presents video. It cannot answer questions (a classroom's own adapter knows its buttons).
+ */
+export const mediaElementsAdapter: PageAdapter = {
+  name: "media-elements",
+  url({ targetUrl, serverUrl, room, student }) {
+    if (!targetUrl) throw new Error('adapter "media-elements" needs target.url in the scenario');
+    return targetUrl
+      .replaceAll("{room}", encodeURIComponent(room))
+      .replaceAll("{student}", encodeURIComponent(student))
+      .replaceAll("{server}", encodeURIComponent(serverUrl));
+  },
+  prepare: (page, ctx) => injectProbe(page, ctx.serverUrl),
+  async join(page, { timeoutMs }) {
+    try {
+      await page.waitForFunction(
+        () => Array.from(document.querySelectorAll("video")).some((v) => v.readyState >= 2 && !v.paused && v.videoWidth > 0),
+        { timeout: timeoutMs, polling: 100 },
+      );
+    } catch {
+      const err = await page.evaluate(() => (window as unknown as { __proctorProbeError?: string }).__proctorProbeError).catch(() => undefined);
+      throw new Error(`no <video> started playing on ${page.url()} within ${timeoutMs} ms${err ? ` (probe: ${err})` : ""}`);
+    }
+  },
+  async answer() {
+    throw new Error('adapter "media-elements" cannot answer questions: write an adapter for this classroom (see README "Bring your own classroom")');
+  },
+};
+
+const ADAPTERS = new Map<string, PageAdapter>([
+  [proctorAdapter.name, proctorAdapter],
+  [mediaElementsAdapter.name, mediaElementsAdapter],
+]);
 
 /** A registered adapter by name; the error lists the known ones. */
 export function pageAdapter(name: string): PageAdapter {
