@@ -13,6 +13,7 @@ import type { Point, Tags } from "../metrics/sample.js";
 import type { LinkProfile } from "../netem/profile-loader.js";
 import type { UdpRelay } from "../netem/relay.js";
 import type { StudentGroup } from "./schema.js";
+import type { PreparedUtterance } from "../media/utterance.js";
 
 export type BrowserMember = { room: string; group: string; agent: BrowserStudent; profile?: LinkProfile; relay?: UdpRelay };
 
@@ -22,8 +23,8 @@ export type BrowserStudentsOptions = {
   seed: number;
   fps: number;
   target?: { url?: string; adapter: string };
-  /** The prepared utterance (WAV) for speaking students. */
-  utteranceWav?: () => Promise<string>;
+  /** The prepared utterance for speaking students (its WAV feeds Chromium's fake microphone). */
+  utterance?: () => Promise<PreparedUtterance>;
   log?: (line: string) => void;
 };
 
@@ -40,8 +41,9 @@ export class BrowserStudents {
     this.adapter = pageAdapter(opts.target?.adapter ?? "proctor");
   }
 
-  add(room: string, g: StudentGroup, name: string, profile: LinkProfile | undefined, answerKey: Map<string, string>): BrowserMember {
+  async add(room: string, g: StudentGroup, name: string, profile: LinkProfile | undefined, answerKey: Map<string, string>): Promise<BrowserMember> {
     const b = g.behaviour;
+    const u = b?.answer === "voice" && this.opts.utterance ? await this.opts.utterance() : undefined;
     const m: BrowserMember = {
       room,
       group: g.group,
@@ -53,7 +55,8 @@ export class BrowserStudents {
         room,
         student: name,
         joinTimeoutMs: JOIN_TIMEOUT_MS,
-        voice: b?.answer === "voice",
+        voice: u !== undefined,
+        ...(b?.answer === "voice" && u ? { speak: { afterMs: b.after, leadMs: u.leadMs, speechMs: u.speechMs, durationMs: u.durationMs } } : {}),
         ...(b?.answer === "click" ? { behaviour: { afterMs: b.after, correct: b.correct, answerKey, random: childRandom(this.opts.seed, `behaviour:${room}/${name}`) } } : {}),
         log: this.opts.log,
       }),
@@ -67,7 +70,7 @@ export class BrowserStudents {
     return Promise.allSettled(
       this.members.map(async (m) => {
         // The pool launches Chromium lazily: one process per microphone setting.
-        const browser = await this.pool.get(m.agent.voice && this.opts.utteranceWav ? await this.opts.utteranceWav() : undefined);
+        const browser = await this.pool.get(m.agent.voice && this.opts.utterance ? (await this.opts.utterance()).wavPath : undefined);
         await m.agent.join(browser);
       }),
     );
@@ -109,7 +112,11 @@ export class BrowserStudents {
       const r = a.results.find((x) => x.questionId === ans.questionId);
       const clipId = r ? clipIdOf(r.clip) : undefined;
       const rt = r && clipId !== undefined ? roundTrip({ ...r, sentAtUnixMs: ans.sentAtUnixMs, responseClipId: clipId }, presented) : undefined;
-      return { kind: "click", ...ans, ...(r ? { correct: r.correct, clip: r.clip, reason: r.reason, ...(r.score !== undefined ? { score: r.score } : {}) } : {}), ...(rt ? { roundTrip: rt } : {}) };
+      if (r && ans.kind === "voice" && ans.speechStartedAtUnixMs !== undefined && r.receivedAtUnixMs !== undefined && r.receivedAtUnixMs < ans.speechStartedAtUnixMs) {
+        // The teacher heard speech before this student spoke: its answer came from elsewhere.
+        a.errors.push(`voice ${ans.questionId}: assessed before the utterance started`);
+      }
+      return { ...ans, ...(r ? { correct: r.correct, clip: r.clip, reason: r.reason, ...(r.score !== undefined ? { score: r.score } : {}) } : {}), ...(rt ? { roundTrip: rt } : {}) };
     });
     const join = sentFrameJoiner(sentFrames);
     const latencies = a.frames.flatMap((f) => {

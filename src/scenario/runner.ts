@@ -179,7 +179,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     seed: scenario.seed,
     fps: media.fps,
     target: scenario.target,
-    utteranceWav: async () => (await prepareUtterance(cacheDir)).wavPath,
+    utterance: () => prepareUtterance(cacheDir),
     log,
   });
   const netemEvent = (room: string, student: string, profile: string) => (e: TimelineEvent): void =>
@@ -264,7 +264,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
         const profile = profiles.get(groupKey(room.id, g.group));
         if (g.agent === "chromium") {
           if (tc) throw new Error(`group "${g.group}": browser students run with --netem relay only (tc runs light students in namespaces)`);
-          browsers.add(room.id, g, name, profile, answerKey);
+          await browsers.add(room.id, g, name, profile, answerKey);
           continue;
         }
         const random = childRandom(scenario.seed, `behaviour:${room.id}/${name}`);

@@ -8,7 +8,7 @@ import type { Browser, Page } from "puppeteer-core";
 import type { PageObservations, PresentedFrame, AudioMarker, StatsSnapshot } from "../../web/pixel-observations.js";
 import type { PageAdapter } from "./page-adapter.js";
 
-export type BrowserQuestion = { questionId: string; choices: string[]; deadlineUnixMs: number; askedAtUnixMs: number; receivedAtUnixMs: number };
+export type BrowserQuestion = { questionId: string; choices: string[]; deadlineUnixMs: number; askedAtUnixMs: number; receivedAtUnixMs: number; voice?: boolean };
 export type BrowserResult = { questionId: string; correct: boolean; score?: number; clip: string; reason: string; receivedAtUnixMs?: number; assessedAtUnixMs?: number; decidedAtUnixMs: number; arrivedAtUnixMs: number };
 
 export type BrowserStudentOptions = {
@@ -25,6 +25,8 @@ export type BrowserStudentOptions = {
   behaviour?: { afterMs: number; correct: number; answerKey: Map<string, string>; random: () => number };
   /** Publish the fake microphone (voice answers). */
   voice?: boolean;
+  /** Voice answers: speak the utterance `afterMs` after each voice question (file timing from prepareUtterance). */
+  speak?: { afterMs: number; leadMs: number; speechMs: number; durationMs: number };
   log?: (line: string) => void;
 };
 
@@ -36,7 +38,7 @@ export class BrowserStudent {
   readonly errors: string[] = [];
   readonly questions: BrowserQuestion[] = [];
   readonly results: BrowserResult[] = [];
-  readonly answers: { questionId: string; choice: string; sentAtUnixMs: number }[] = [];
+  readonly answers: { questionId: string; kind: "click" | "voice"; choice?: string; sentAtUnixMs: number; speechStartedAtUnixMs?: number }[] = [];
   joinMs?: number;
   joinRetries = 0;
   /** Page clock − this process's clock (ms), measured at join by a round trip. */
@@ -130,6 +132,7 @@ export class BrowserStudent {
   }
 
   private scheduleAnswer(q: BrowserQuestion): void {
+    if (this.opts.speak && q.voice && !this.answered.has(q.questionId)) return this.scheduleSpeech(q, this.opts.speak);
     const b = this.opts.behaviour;
     if (!b || this.answered.has(q.questionId)) return;
     this.answered.add(q.questionId);
@@ -146,10 +149,31 @@ export class BrowserStudent {
           .answer(page, q.questionId, choice)
           .then((pageSentAt) => {
             // The page's own send stamp when the adapter reports one, else ours (before the click).
-            this.answers.push({ questionId: q.questionId, choice, sentAtUnixMs: typeof pageSentAt === "number" ? pageSentAt - this.pageClockOffsetMs : before });
+            this.answers.push({ questionId: q.questionId, kind: "click", choice, sentAtUnixMs: typeof pageSentAt === "number" ? pageSentAt - this.pageClockOffsetMs : before });
           })
           .catch((e: Error) => this.errors.push(`answer ${q.questionId}: ${e.message}`));
       }, b.afterMs),
+    );
+  }
+
+  /**
+   * Speak the utterance: the page opens a fresh capture of the fake microphone (the file plays once
+   * from its start) on the voice line. Sent = end of speech = capture start + lead + speech.
+   */
+  private scheduleSpeech(q: BrowserQuestion, sp: NonNullable<BrowserStudentOptions["speak"]>): void {
+    this.answered.add(q.questionId);
+    this.timers.push(
+      setTimeout(() => {
+        const page = this.page;
+        if (!page || page.isClosed()) return;
+        page
+          .evaluate((ms) => (window as unknown as { __proctorStudent: { speak(ms: number): Promise<number> } }).__proctorStudent.speak(ms), sp.durationMs)
+          .then((startedAt) => {
+            const start = startedAt - this.pageClockOffsetMs;
+            this.answers.push({ questionId: q.questionId, kind: "voice", sentAtUnixMs: start + sp.leadMs + sp.speechMs, speechStartedAtUnixMs: start + sp.leadMs });
+          })
+          .catch((e: Error) => this.errors.push(`speak ${q.questionId}: ${e.message}`));
+      }, sp.afterMs),
     );
   }
 

@@ -32,9 +32,9 @@ export const STUDENT_ARGS = [
   "--disable-backgrounding-occluded-windows",
 ];
 
-/** Fake microphone from a WAV file (voice answers); Chromium loops it. */
+/** Fake microphone from a WAV file (voice answers), played once from its start by each capture. */
 export function fakeAudioCaptureArgs(wavPath: string): string[] {
-  return ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-audio-capture=${wavPath}`];
+  return ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-audio-capture=${wavPath}%noloop`];
 }
 
 /** Why browser students cannot run here, or null when they can. */

@@ -5,8 +5,8 @@
 // both. What the driver needs (state, questions, results) is on `window.__proctorStudent`; the
 // driver, not the page, decides when and what to answer.
 //
-// Query: room, student (required); voice=1 publishes the microphone (Chromium's fake capture fed
-// from the prepared utterance) on the teacher's voice m-line, muted until speak() is called.
+// Query: room, student (required); voice=1 sends the microphone (Chromium's fake capture fed from
+// the prepared utterance) on the teacher's voice m-line whenever speak() is called.
 
 type Question = { questionId: string; choices: string[]; deadlineUnixMs: number; askedAtUnixMs: number; receivedAtUnixMs: number };
 type Result = { questionId: string; correct: boolean; score?: number; clip: string; reason: string; receivedAtUnixMs?: number; assessedAtUnixMs?: number; decidedAtUnixMs: number; arrivedAtUnixMs: number };
@@ -24,7 +24,7 @@ export type StudentState = {
   errors: string[];
   pc?: RTCPeerConnection;
   answer(questionId: string, choice: string): void;
-  /** Unmute the microphone track for `ms` (voice answer); resolves at the end of speech. */
+  /** Send the microphone for `ms` (voice answer); resolves with when it started (page clock). */
   speak(ms: number): Promise<number>;
   leave(): void;
 };
@@ -54,7 +54,7 @@ export async function startStudent(params: URLSearchParams): Promise<StudentStat
     if (status) status.textContent = s;
   };
   let ws: WebSocket | undefined;
-  let micTrack: MediaStreamTrack | undefined;
+  let voiceSender: RTCRtpSender | undefined;
   const st: StudentState = {
     room,
     student,
@@ -71,11 +71,18 @@ export async function startStudent(params: URLSearchParams): Promise<StudentStat
       ws?.send(JSON.stringify({ type: "quiz-answer", id, questionId, choice, sentAtUnixMs }));
     },
     async speak(ms) {
-      if (!micTrack) throw new Error("speak: this student has no microphone (join with voice=1)");
-      micTrack.enabled = true;
+      if (!voiceSender) throw new Error("speak: this student has no voice line (join with voice=1)");
+      // A fresh capture each time: Chromium's fake microphone plays its file from the start when a
+      // capture opens (%noloop: once), so the utterance starts now, not at some loop phase.
+      const mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+      const track = mic.getAudioTracks()[0];
+      if (!track) throw new Error("speak: getUserMedia gave no audio track");
+      await voiceSender.replaceTrack(track);
+      const startedAt = now();
       await new Promise((r) => setTimeout(r, ms));
-      micTrack.enabled = false;
-      return now();
+      await voiceSender.replaceTrack(null);
+      track.stop();
+      return startedAt;
     },
     leave() {
       st.state = "left";
@@ -170,13 +177,9 @@ export async function startStudent(params: URLSearchParams): Promise<StudentStat
     const voice = pc.getTransceivers().find((t, i) => i >= 2 && t.receiver.track.kind === "audio");
     if (voice) {
       if (params.get("voice") === "1") {
-        const mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
-        micTrack = mic.getAudioTracks()[0];
-        if (micTrack) {
-          micTrack.enabled = false; // silence (Opus DTX-free comfort) until speak()
-          await voice.sender.replaceTrack(micTrack);
-          voice.direction = "sendonly";
-        }
+        // Negotiated now, silent (no track) until speak() attaches a capture.
+        voice.direction = "sendonly";
+        voiceSender = voice.sender;
       } else voice.direction = "inactive";
     }
     await pc.setLocalDescription(await pc.createAnswer());
