@@ -46,7 +46,10 @@ export type Probe = PageProbe & {
   watchVideo(video: HTMLVideoElement): () => void;
   /** Find sync markers in this stream's audio (the page must also play it in an <audio> element). */
   watchAudio(stream: MediaStream): Promise<() => void>;
-  /** getStats every periodMs on each pc (the array is re-read each time, so pcs added later count). */
+  /**
+   * getStats every periodMs on each pc (the array is re-read each time, so pcs added later count).
+   * Default: the hooked pcs. One poller per array: asking again for the same array returns its stop.
+   */
   pollStats(pcs?: RTCPeerConnection[], periodMs?: number): () => void;
   /** Watch every <video>/<audio> with a MediaStream srcObject under root, now and as they appear. */
   autoWatch(root?: ParentNode, periodMs?: number): () => void;
@@ -213,7 +216,11 @@ function createProbe(opts: ProbeOptions): Probe {
     return stop;
   }
 
+  // One poller per pc list: autoWatch() polls the hooked list, and a page may ask for it again.
+  const pollers = new Map<RTCPeerConnection[], () => void>();
   function pollStats(pcs: RTCPeerConnection[] = hookPeerConnections(), periodMs = opts.statsPeriodMs ?? 1000): () => void {
+    const running = pollers.get(pcs);
+    if (running) return running;
     let busy = false;
     const tick = async (): Promise<void> => {
       if (busy) return;
@@ -236,8 +243,10 @@ function createProbe(opts: ProbeOptions): Probe {
     const stop = (): void => {
       clearInterval(timer);
       stops.delete(stop);
+      pollers.delete(pcs);
     };
     stops.add(stop);
+    pollers.set(pcs, stop);
     return stop;
   }
 
