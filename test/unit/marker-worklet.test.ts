@@ -1,0 +1,82 @@
+// The sync-marker AudioWorklet (src/web/page/marker-worklet.ts) run in Node: V8 as in Chromium,
+// with the four AudioWorkletGlobalScope names it uses provided here. Fed in 128-frame render
+// quanta, as Chromium does, it must find every burst of a real clip soundtrack (clip-pattern.ts
+// renderAudio, tone bed included) at its exact first sample, at 48 and 44.1 kHz, and nothing in
+// noise or silence.
+import { beforeAll, describe, expect, it } from "vitest";
+import { AUDIO_SAMPLE_RATE, SYNC_BURST_AMPLITUDE, renderAudio, syncBurstStartSamples, syncChirp } from "../../src/media/clip-pattern.js";
+
+type Posted = { frame: number; score: number };
+type Processor = { process(inputs: Float32Array[][]): boolean };
+type Ctor = new (o: { processorOptions: unknown }) => Processor;
+
+const scope = globalThis as unknown as Record<string, unknown>;
+let Marker: Ctor;
+let posted: Posted[] = [];
+
+beforeAll(async () => {
+  scope.sampleRate = AUDIO_SAMPLE_RATE;
+  scope.currentFrame = 0;
+  scope.AudioWorkletProcessor = class {
+    readonly port = { postMessage: (m: Posted) => posted.push(m) };
+  };
+  scope.registerProcessor = (_name: string, c: Ctor) => {
+    Marker = c;
+  };
+  await import("../../src/web/page/marker-worklet.js");
+});
+
+/** Feed `signal` through a fresh processor in render quanta starting at context frame `start`. */
+function run(signal: Float32Array, sampleRate: number, start = 0, opts: { threshold?: number; refractoryMs?: number } = {}): Posted[] {
+  posted = [];
+  scope.sampleRate = sampleRate;
+  const p = new Marker({ processorOptions: { template: syncChirp(sampleRate), threshold: opts.threshold ?? 0.5, refractoryMs: opts.refractoryMs ?? 500 } });
+  for (let b = 0; b < signal.length; b += 128) {
+    scope.currentFrame = start + b;
+    p.process([[signal.subarray(b, Math.min(signal.length, b + 128))]]);
+  }
+  p.process([[new Float32Array(128 * 64)]]); // flush: enough after the last burst to report it
+  return posted;
+}
+
+describe("marker worklet (matched filter)", () => {
+  it("finds every burst of a clip soundtrack at its first sample (48 kHz, bursts 37 ms after each second)", () => {
+    const spec = { clipId: 5, durationMs: 6000, width: 640, height: 360, fps: 30, markerAudioOffsetMs: 37 };
+    const pcm = renderAudio(spec);
+    const x = Float32Array.from(pcm, (v) => v / 32768);
+    const start = 1_000_000; // the context has been running a while
+    const found = run(x, AUDIO_SAMPLE_RATE, start);
+    expect(found.map((f) => f.frame - start)).toEqual(syncBurstStartSamples(spec));
+    for (const f of found) expect(f.score).toBeGreaterThan(0.98);
+  });
+
+  it("is sample-exact at 44.1 kHz too, with noise under the bursts", () => {
+    const sr = 44100;
+    const chirp = syncChirp(sr);
+    const x = new Float32Array(5 * sr);
+    let seed = 1;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+    for (let i = 0; i < x.length; i++) x[i] = 0.05 * rnd() + 0.02 * Math.sin((2 * Math.PI * 120 * i) / sr);
+    const starts = [1234, 45_678, 90_001, 133_333, 177_777];
+    for (const s of starts) for (let i = 0; i < chirp.length; i++) x[s + i]! += SYNC_BURST_AMPLITUDE * chirp[i]!;
+    expect(run(x, sr).map((f) => f.frame)).toEqual(starts);
+  });
+
+  it("reports nothing for noise, a plain tone or silence", () => {
+    const sr = 48000;
+    const noise = new Float32Array(3 * sr);
+    let seed = 7;
+    for (let i = 0; i < noise.length; i++) noise[i] = 0.5 * (((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5);
+    expect(run(noise, sr)).toEqual([]);
+    expect(run(Float32Array.from({ length: 3 * sr }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 1000 * i) / sr)), sr)).toEqual([]);
+    expect(run(new Float32Array(3 * sr), sr)).toEqual([]);
+  });
+
+  it("ignores a second burst inside the refractory period", () => {
+    const sr = 48000;
+    const chirp = syncChirp(sr);
+    const x = new Float32Array(2 * sr);
+    for (const s of [4800, 4800 + 0.3 * sr, 4800 + 0.9 * sr]) for (let i = 0; i < chirp.length; i++) x[s + i]! += 0.5 * chirp[i]!;
+    expect(run(x, sr).map((f) => f.frame)).toEqual([4800, 4800 + 0.9 * sr]);
+  });
+});
