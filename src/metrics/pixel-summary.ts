@@ -38,11 +38,11 @@ import type { PageObservations, PresentedFrame, StatsSnapshot } from "../web/pix
 import type { Point, Tags } from "./sample.js";
 
 /**
- * The probe's own lip-sync bias (ms), subtracted from every raw reading: what it reads for a source
- * whose flash and burst are simultaneous. 0 until measured where the source alignment is exact (the
- * teacher streaming a clean generated clip to the reference page): the fake-device test
- * (test/integration/pixel-probe.test.ts) checks shifts against clean neighbours, but its absolute
- * reading carries the fake devices' unknown start skew (docs/pixel-probe.md).
+ * The detectors' own lip-sync bias (ms), subtracted from every raw reading (DESIGN.md: measured by
+ * running the same detectors on the source). 0: the frame code names the flash frame and the
+ * matched filter finds a source soundtrack's bursts at their first sample (marker-worklet test).
+ * What Chromium adds on top (a clean clip read −48…−50 ms through the teacher) is the browser's
+ * A/V as heard, not detector bias: docs/pixel-probe.md.
  */
 export const PIXEL_LIPSYNC_BIAS_MS = 0;
 /** A flash and a marker further apart than this are not the same sync marker. */
