@@ -167,6 +167,23 @@ class Pipe {
   };
   private closed = false;
 
+  /** Per RTP payload type: packets in and packets the model dropped (ground truth for measured loss). */
+  readonly rtp = new Map<number, { packetsIn: number; dropped: number }>();
+
+  /**
+   * SRTP leaves the RTP header in clear (RFC 3711 §3.1): version 2 and a payload type outside
+   * RTCP's 64–95 range (RFC 5761 §4) mark RTP, and the payload type names the stream (VP8 96, Opus 111).
+   */
+  private countRtp(msg: Buffer, dropped: boolean): void {
+    if (msg.length < 12 || msg[0]! >> 6 !== 2) return;
+    const pt = msg[1]! & 0x7f;
+    if (pt >= 64 && pt <= 95) return;
+    let e = this.rtp.get(pt);
+    if (!e) this.rtp.set(pt, (e = { packetsIn: 0, dropped: 0 }));
+    e.packetsIn++;
+    if (dropped) e.dropped++;
+  }
+
   constructor(
     random: Random,
     params: LinkParams,
@@ -190,6 +207,7 @@ class Pipe {
     const d = this.engine.submit(wireSize, now);
     c.droppedLoss += d.lossDrops;
     c.droppedQueue += d.queueDrops;
+    this.countRtp(msg, d.count === 0);
     if (d.duplicated) c.duplicated++;
     let queued = false;
     for (let i = 0; i < d.count; i++) {
@@ -340,6 +358,11 @@ export class UdpRelay implements ParamsTarget {
   /** A snapshot of a direction's counters. */
   counters(direction: Direction): RelayCounters {
     return { ...this.pipe(direction).counters };
+  }
+
+  /** Per RTP payload type of a direction: packets in and dropped by the model (loss or queue). */
+  rtpCounters(direction: Direction): Map<number, { packetsIn: number; dropped: number }> {
+    return new Map([...this.pipe(direction).rtp].map(([k, v]) => [k, { ...v }]));
   }
 
   /** Packets waiting in the relay for their delivery time. */

@@ -56,6 +56,7 @@ export class BrowserStudents {
         student: name,
         joinTimeoutMs: JOIN_TIMEOUT_MS,
         voice: u !== undefined,
+        nack: g.nack,
         ...(b?.answer === "voice" && u ? { speak: { afterMs: b.after, leadMs: u.leadMs, speechMs: u.speechMs, durationMs: u.durationMs } } : {}),
         ...(b?.answer === "click" ? { behaviour: { afterMs: b.after, correct: b.correct, answerKey, random: childRandom(this.opts.seed, `behaviour:${room}/${name}`) } } : {}),
         log: this.opts.log,

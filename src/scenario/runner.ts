@@ -89,6 +89,8 @@ export type RunResult = {
   exitCode: 0 | 1 | 2;
   students: { room: string; student: string; agent: StudentAgent; summary: WireSummary; relay?: UdpRelay; profile?: string }[];
   sentFrames: Map<string, { captureUnixMs: number; clipId: number; frameIndex: number; rtpTimestamp: number }[]>;
+  /** Browser students (their pixel summaries are in report.students). */
+  browsers: { room: string; student: string; relay?: UdpRelay; profile?: string }[];
 };
 
 const VERSION = "0.1.0";
@@ -122,13 +124,13 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const { media } = scenario;
   const script: LessonScript | undefined = "script" in scenario ? scenario.script : undefined;
   // A prepared clip folder (proctor media prepare) plays as it is: no duration, no encode.
-  const clipDefs: { name: string; clipId: number; durationMs: number; preparedDir?: string }[] = script
+  const clipDefs: { name: string; clipId: number; durationMs: number; preparedDir?: string; markerAudioOffsetMs?: number }[] = script
     ? script.clips.map((c) =>
         c.source.kind === "prepared" ? { name: c.name, clipId: c.clipId, durationMs: NaN, preparedDir: c.source.dir } : { name: c.name, clipId: c.clipId, durationMs: c.source.durationMs },
       )
     : typeof scenario.lesson === "string"
       ? []
-      : scenario.lesson.clips.map((c, i) => ({ name: c.name, clipId: i + 1, durationMs: c.duration }));
+      : scenario.lesson.clips.map((c, i) => ({ name: c.name, clipId: i + 1, durationMs: c.duration, markerAudioOffsetMs: c.markerAudioOffsetMs }));
   if (clipDefs.length === 0) throw new Error(`lesson "${String(scenario.lesson)}" was not loaded (use loadScenario/parseScenario)`);
   const generated: GeneratedClip[] = [];
   for (const c of clipDefs) {
@@ -139,7 +141,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       continue;
     }
     const g = await generateClip(
-      { name: c.name, clipId: c.clipId, durationMs: c.durationMs, width: media.width, height: media.height, fps: media.fps, videoKbps: media.videoKbps },
+      { name: c.name, clipId: c.clipId, durationMs: c.durationMs, width: media.width, height: media.height, fps: media.fps, videoKbps: media.videoKbps, markerAudioOffsetMs: c.markerAudioOffsetMs },
       { cacheDir, onProgress: (m) => log(`media: ${m}`) },
     );
     log(`media: clip ${c.name} (id ${c.clipId}, ${c.durationMs} ms) ${g.cached ? "from cache" : "encoded"}`);
@@ -291,6 +293,9 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       if (!s.profile || tc) continue; // tc: the link starts with the namespace, at join
       impaired.set(linkKey(s.room, s.agent.name), s.profile);
       s.relay = await relays.relayFor(s.room, s.agent.name);
+      // Browser links stay clean until the lesson starts: Chromium's DTLS retransmits on a 1 s
+      // doubling backoff, so its join through 30 % loss can take tens of seconds.
+      if (!("joinWithRetry" in s.agent)) continue;
       for (const step of s.profile.steps) {
         if (step.atMs > 0) break;
         if (step.down) s.relay.setParams("down", step.down);
@@ -532,7 +537,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
     // A report writer failing must not hide the run's result; say so and keep report.json.
     log(`report writers failed: ${(e as Error).message}`);
   }
-  return { report, runDir, exitCode, students: results, sentFrames };
+  return { report, runDir, exitCode, students: results, sentFrames, browsers: browsers.members.map((m) => ({ room: m.room, student: m.agent.name, relay: m.relay, profile: m.profile?.name })) };
 }
 
 /**

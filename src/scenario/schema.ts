@@ -31,6 +31,11 @@ function uniqueBy<T extends Record<K, string>, K extends string>(field: K, what:
 export const ClipDef = z.strictObject({
   name: id,
   duration: positiveDuration,
+  /**
+   * Calibration: each sync marker's audio burst plays this many ms after its flash (negative:
+   * before). A shifted source is what a student would see as a lip-sync error; default 0.
+   */
+  markerAudioOffsetMs: z.number().min(-400).max(400).optional(),
 });
 
 export const Lesson = z.strictObject({

@@ -25,6 +25,10 @@ export type BrowserStudentOptions = {
   behaviour?: { afterMs: number; correct: number; answerKey: Map<string, string>; random: () => number };
   /** Publish the fake microphone (voice answers). */
   voice?: boolean;
+  /** false: open the page without the pixel probe (adapters that support it; the browsers bench). Default true. */
+  probe?: boolean;
+  /** false: no NACK repair (the group's `nack: false`). Default true. */
+  nack?: boolean;
   /** Voice answers: speak the utterance `afterMs` after each voice question (file timing from prepareUtterance). */
   speak?: { afterMs: number; leadMs: number; speechMs: number; durationMs: number };
   log?: (line: string) => void;
@@ -69,7 +73,7 @@ export class BrowserStudent {
     page.on("console", (m) => {
       if (m.type() === "error") this.errors.push(`console: ${m.text()}`);
     });
-    const ctx = { serverUrl: localhostUrl(this.opts.serverUrl), ...(this.opts.targetUrl ? { targetUrl: this.opts.targetUrl } : {}), room, student, voice: this.opts.voice === true };
+    const ctx = { serverUrl: localhostUrl(this.opts.serverUrl), ...(this.opts.targetUrl ? { targetUrl: this.opts.targetUrl } : {}), room, student, voice: this.opts.voice === true, ...(this.opts.probe === false ? { probe: false } : {}), ...(this.opts.nack === false ? { nack: false } : {}) };
     await adapter.prepare?.(page, ctx);
     const url = adapter.url(ctx);
     await page.goto(url, { waitUntil: "load", timeout: this.opts.joinTimeoutMs ?? 15_000 });

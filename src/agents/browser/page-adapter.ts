@@ -15,6 +15,10 @@ export type AdapterContext = {
   room: string;
   student: string;
   voice: boolean;
+  /** false: the reference page plays without the pixel probe (`probe=0`; plain playback cost). Default true. */
+  probe?: boolean;
+  /** false: the reference page answers without NACK (`nack=0`; the group's `nack: false`). Default true. */
+  nack?: boolean;
 };
 
 export interface PageAdapter {
@@ -33,8 +37,8 @@ export interface PageAdapter {
 /** proctor's reference student page (src/web/page/student.ts), served by the room server at /student. */
 export const proctorAdapter: PageAdapter = {
   name: "proctor",
-  url: ({ serverUrl, room, student, voice }) =>
-    `${serverUrl}/student?${new URLSearchParams({ room, student, ...(voice ? { voice: "1" } : {}) }).toString()}`,
+  url: ({ serverUrl, room, student, voice, probe, nack }) =>
+    `${serverUrl}/student?${new URLSearchParams({ room, student, ...(voice ? { voice: "1" } : {}), ...(probe === false ? { probe: "0" } : {}), ...(nack === false ? { nack: "0" } : {}) }).toString()}`,
   async join(page, { timeoutMs }) {
     try {
       await page.waitForFunction(

@@ -6,7 +6,9 @@
 // driver, not the page, decides when and what to answer.
 //
 // Query: room, student (required); voice=1 sends the microphone (Chromium's fake capture fed from
-// the prepared utterance) on the teacher's voice m-line whenever speak() is called.
+// the prepared utterance) on the teacher's voice m-line whenever speak() is called; probe=0 plays
+// without the pixel probe (plain playback, for the browsers bench's cost comparison); nack=0
+// answers without NACK (loss unrepaired).
 
 type Question = { questionId: string; choices: string[]; deadlineUnixMs: number; askedAtUnixMs: number; receivedAtUnixMs: number };
 type Result = { questionId: string; correct: boolean; score?: number; clip: string; reason: string; receivedAtUnixMs?: number; assessedAtUnixMs?: number; decidedAtUnixMs: number; arrivedAtUnixMs: number };
@@ -44,9 +46,9 @@ export async function startStudent(params: URLSearchParams): Promise<StudentStat
   // The pixel probe: every pc this page makes is polled (getStats), every playing <video>/<audio>
   // with a MediaStream is measured (frame codes, flashes, audio markers).
   const pcs = hookPeerConnections();
-  const probe = installProbe();
-  probe.autoWatch();
-  probe.pollStats(pcs);
+  const probe = params.get("probe") === "0" ? undefined : installProbe();
+  probe?.autoWatch();
+  probe?.pollStats(pcs);
   const room = params.get("room") ?? "";
   const student = params.get("student") ?? "";
   const status = document.getElementById("status");
@@ -86,7 +88,7 @@ export async function startStudent(params: URLSearchParams): Promise<StudentStat
     },
     leave() {
       st.state = "left";
-      probe.stop();
+      probe?.stop();
       try {
         ws?.send(JSON.stringify({ type: "leave" }));
       } catch {
@@ -172,7 +174,10 @@ export async function startStudent(params: URLSearchParams): Promise<StudentStat
       }
       if (pc.connectionState === "failed") fail("peer connection failed");
     };
-    await pc.setRemoteDescription({ type: "offer", sdp });
+    // nack=0: answer without generic NACK (the group's `nack: false`), so loss stays unrepaired and
+    // the browser measures the network's own loss, as a light student with nack off does.
+    const offer = params.get("nack") === "0" ? sdp.replace(/^a=rtcp-fb:\d+ nack\r\n/gm, "") : sdp;
+    await pc.setRemoteDescription({ type: "offer", sdp: offer });
     // The teacher's third m-line (audio it receives) carries a voice answer.
     const voice = pc.getTransceivers().find((t, i) => i >= 2 && t.receiver.track.kind === "audio");
     if (voice) {
@@ -184,8 +189,27 @@ export async function startStudent(params: URLSearchParams): Promise<StudentStat
     }
     await pc.setLocalDescription(await pc.createAnswer());
     await gatheringDone(pc, 3000);
-    ws?.send(JSON.stringify({ type: "answer", sdp: pc.localDescription?.sdp ?? "" }));
+    ws?.send(JSON.stringify({ type: "answer", sdp: loopbackCandidates(pc.localDescription?.sdp ?? "") }));
   }
+}
+
+/**
+ * Chromium gathers on its default interface only (not loopback), with each UDP socket bound to
+ * any address. Announce those sockets at 127.0.0.1 and drop every other candidate, so the teacher
+ * (or the student's netem relay) reaches this page over loopback and nothing else.
+ */
+export function loopbackCandidates(sdp: string): string {
+  return sdp
+    .split("\r\n")
+    .flatMap((line) => {
+      if (!line.startsWith("a=candidate:")) return [line];
+      const f = line.split(" ");
+      // candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type> …
+      if (f[2]?.toLowerCase() !== "udp" || f[7] !== "host" || !/^\d+\.\d+\.\d+\.\d+$/.test(f[4] ?? "")) return [];
+      f[4] = "127.0.0.1";
+      return [f.join(" ")];
+    })
+    .join("\r\n");
 }
 
 function gatheringDone(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
