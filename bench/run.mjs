@@ -7,11 +7,13 @@
 //      window), CPU per packet under a typical profile                 (relay.mjs; issue 3)
 //   4. wire-tier pipeline: the light student's observation pipeline in CPU µs per second of media
 //      beside bare werift deSerialize, clean and with 30 % loss        (pipeline.mjs; issue 4)
+//   5. browser students per core of Chromium, pixel tier on, beside probe-off playback and light
+//      students in the same run (browsers.mjs; issue 8; ≤ ~3 min)
 // Every class runs in its own processes (child_process.fork, IPC), joins outside the measurement
 // window, then a warm-up and a steady window (default 10 s). Prints a table per bench and the
 // per-core figures; writes reports/bench/<bench>.json and reports/bench/summary.json.
 //
-// Options: --only fanout|density|relay|pipeline (comma-separated)   --n 20,60,120 (fanout and density)   --fanout-n …   --density-n …
+// Options: --only fanout|density|relay|pipeline|browsers (comma-separated)   --browsers-n 2,4,6   --n 20,60,120 (fanout and density)   --fanout-n …   --density-n …
 //          --window <s> (10)   --warm <s> (2)   --out <dir> (reports/bench)
 //          Classes are skipped (and say why) once a variant failed on a quiet machine, once its
 //          measured process was near a full core, or after ~5.5 min, to keep the bench ≤ ~6 min.
@@ -28,6 +30,7 @@ import { runFanout } from "./fanout.mjs";
 import { runDensity } from "./density.mjs";
 import { runRelay, printRelay, relaySummary } from "./relay.mjs";
 import { runPipeline, printPipeline, pipelineSummary, mediaPacketRate } from "./pipeline.mjs";
+import { runBrowsers, printBrowsers, browsersSummary } from "./browsers.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -35,6 +38,7 @@ const { values: args } = parseArgs({
     n: { type: "string" },
     "fanout-n": { type: "string" },
     "density-n": { type: "string" },
+    "browsers-n": { type: "string" },
     window: { type: "string", default: "10" },
     warm: { type: "string", default: "2" },
     out: { type: "string", default: "reports/bench" },
@@ -65,7 +69,7 @@ const common = {
   /** Re-measurements allowed for classes that failed while another tenant loaded the machine. */
   budget: { retries: 2, deadlineMs: performance.now() + 5.5 * 60_000 },
 };
-const BENCHES = ["fanout", "density", "relay", "pipeline"];
+const BENCHES = ["fanout", "density", "relay", "pipeline", "browsers"];
 const which = args.only ? args.only.split(",").map((w) => w.trim()) : BENCHES;
 for (const w of which) if (!BENCHES.includes(w)) throw new Error(`bench: --only takes ${BENCHES.join(", ")} (comma-separated), got "${w}"`);
 
@@ -110,9 +114,15 @@ if (which.includes("pipeline")) {
   printPipeline(r);
   await writeJson(join(outDir, "pipeline.json"), envelope(r));
 }
+if (which.includes("browsers")) {
+  const r = await runBrowsers({ ...common, generated, ns: listOf(args["browsers-n"], [2, 4, 6]) });
+  results.push(r);
+  printBrowsers(r);
+  await writeJson(join(outDir, "browsers.json"), envelope(r));
+}
 
 console.log("\n== summary ==");
-const SUMMARY_LINES = { relay: relaySummary, pipeline: pipelineSummary };
+const SUMMARY_LINES = { relay: relaySummary, pipeline: pipelineSummary, browsers: browsersSummary };
 for (const r of results) console.log(`${r.name}:\n${(SUMMARY_LINES[r.name] ?? figureLine)(r)}`);
 // With --only, the benches not run this time keep their figures from the previous summary (marked
 // with the run they come from), so summary.json always holds the latest figure of every bench.

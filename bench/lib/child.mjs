@@ -43,8 +43,8 @@ function withTimeout(p, ms) {
 }
 
 serve({
-  async teacher({ variant, generated, fps }) {
-    teacher = variant === "proctor" ? await createProctorTeacher({ generated, fps }) : await createBareTeacher({ generated, fps });
+  async teacher({ variant, generated, fps, studentPage = false }) {
+    teacher = variant === "proctor" ? await createProctorTeacher({ generated, fps, studentPage }) : await createBareTeacher({ generated, fps });
     return { url: teacher.url, pid: process.pid };
   },
 

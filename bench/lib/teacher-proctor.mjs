@@ -8,17 +8,19 @@ import { ClipLibrary, loadClip } from "../../dist/streamer/clip-library.js";
 import { MediaProgram } from "../../dist/streamer/media-program.js";
 import { Teacher } from "../../dist/streamer/teacher.js";
 import { createRoomServer } from "../../dist/signaling/server.js";
+import { registerStudentPage } from "../../dist/signaling/student-page-routes.js";
 
 export const BENCH_ROOM = "bench";
 const SEED = 7;
 
-export async function createProctorTeacher({ generated, fps }) {
+/** `studentPage`: also serve the browser student's page (/student), as the runner does. */
+export async function createProctorTeacher({ generated, fps, studentPage = false }) {
   const clock = systemClock;
   const library = new ClipLibrary();
   library.add(await loadClip(generated));
   const clip = library.get(generated.spec.name);
   const teacher = new Teacher({ clock, random: childRandom(SEED, "teacher") });
-  const server = await createRoomServer({ teacher });
+  const server = await createRoomServer({ teacher, ...(studentPage ? { routes: registerStudentPage } : {}) });
   const res = await fetch(`${server.url}/rooms`, {
     method: "POST",
     headers: { "content-type": "application/json" },
