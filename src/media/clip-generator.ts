@@ -54,7 +54,7 @@ export type ClipSpec = {
   /** Default 48. */
   audioKbps?: number;
   /** Shift of every sync burst against its flash, ms; positive = audio later. Default 0. */
-  markerAudioOffsetMs?: number;
+  markerAudioOffsetMs?: number | readonly number[];
 };
 
 export type GeneratedClip = {
@@ -106,7 +106,8 @@ export function normaliseClipSpec(spec: ClipSpec): Required<ClipSpec> {
   }
   if (!Number.isFinite(s.videoKbps) || s.videoKbps < 20 || s.videoKbps > 20000) bad("videoKbps", s.videoKbps, "20..20000");
   if (!Number.isFinite(s.audioKbps) || s.audioKbps < 6 || s.audioKbps > 510) bad("audioKbps", s.audioKbps, "6..510 (Opus)");
-  if (!Number.isFinite(s.markerAudioOffsetMs)) bad("markerAudioOffsetMs", s.markerAudioOffsetMs, "a finite number");
+  const offsets = typeof s.markerAudioOffsetMs === "number" ? [s.markerAudioOffsetMs] : s.markerAudioOffsetMs;
+  if (offsets.length === 0 || !offsets.every(Number.isFinite)) bad("markerAudioOffsetMs", s.markerAudioOffsetMs, "a finite number or a non-empty list of them");
   return s;
 }
 

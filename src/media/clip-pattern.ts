@@ -22,7 +22,8 @@ export type PatternSpec = {
   width: number;
   height: number;
   fps: number;
-  markerAudioOffsetMs: number;
+  /** Burst time against its flash (ms, + = audio later); a list cycles per marker (calibration). */
+  markerAudioOffsetMs: number | readonly number[];
 };
 
 export const AUDIO_SAMPLE_RATE = 48000;
@@ -195,6 +196,12 @@ export function syncChirp(sampleRate: number): Float32Array {
   return out;
 }
 
+/** Marker k's audio offset against its flash (ms). */
+export function markerOffsetAt(spec: Pick<PatternSpec, "markerAudioOffsetMs">, k: number): number {
+  const o = spec.markerAudioOffsetMs;
+  return typeof o === "number" ? o : (o[k % o.length] ?? 0);
+}
+
 /**
  * First sample (48 kHz) of every sync burst in the clip: k·1000 ms + markerAudioOffsetMs for every
  * whole second k whose burst lies wholly inside the clip (bursts outside are skipped).
@@ -203,8 +210,8 @@ export function syncBurstStartSamples(spec: Pick<PatternSpec, "durationMs" | "ma
   const total = clipSampleCount(spec);
   const len = Math.round((SYNC_CHIRP_MS * AUDIO_SAMPLE_RATE) / 1000);
   const starts: number[] = [];
-  for (let k = 0; k * 1000 + spec.markerAudioOffsetMs < spec.durationMs; k++) {
-    const start = Math.round(((k * 1000 + spec.markerAudioOffsetMs) * AUDIO_SAMPLE_RATE) / 1000);
+  for (let k = 0; k * 1000 + markerOffsetAt(spec, k) < spec.durationMs; k++) {
+    const start = Math.round(((k * 1000 + markerOffsetAt(spec, k)) * AUDIO_SAMPLE_RATE) / 1000);
     if (start >= 0 && start + len <= total) starts.push(start);
   }
   return starts;

@@ -124,7 +124,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   const { media } = scenario;
   const script: LessonScript | undefined = "script" in scenario ? scenario.script : undefined;
   // A prepared clip folder (proctor media prepare) plays as it is: no duration, no encode.
-  const clipDefs: { name: string; clipId: number; durationMs: number; preparedDir?: string; markerAudioOffsetMs?: number }[] = script
+  const clipDefs: { name: string; clipId: number; durationMs: number; preparedDir?: string; markerAudioOffsetMs?: number | readonly number[] }[] = script
     ? script.clips.map((c) =>
         c.source.kind === "prepared" ? { name: c.name, clipId: c.clipId, durationMs: NaN, preparedDir: c.source.dir } : { name: c.name, clipId: c.clipId, durationMs: c.source.durationMs },
       )

@@ -33,9 +33,10 @@ export const ClipDef = z.strictObject({
   duration: positiveDuration,
   /**
    * Calibration: each sync marker's audio burst plays this many ms after its flash (negative:
-   * before). A shifted source is what a student would see as a lip-sync error; default 0.
+   * before); a list cycles per marker ([0, 60, 0, -60]). A shifted source is what a student would
+   * see as a lip-sync error; default 0.
    */
-  markerAudioOffsetMs: z.number().min(-400).max(400).optional(),
+  markerAudioOffsetMs: z.union([z.number().min(-400).max(400), z.array(z.number().min(-400).max(400)).min(1)]).optional(),
 });
 
 export const Lesson = z.strictObject({
