@@ -7,7 +7,8 @@
 // Why neighbours and not an absolute zero (measured here): Chromium's own A/V alignment in headless
 // mode (fake audio output, 60 Hz compositor) puts an in-sync source at −33 … −80 ms depending on
 // the run, holds it to ± 0.5 ms within a clip, and re-aligns at some clip switches (−61 → −33 ms);
-// shifts on top of it are recovered exactly. The first seconds are left out while it settles.
+// shifts on top of it are recovered exactly. It can take ~12 s to settle (40 ms steps seen in the
+// first seconds), so the first 8 markers are left out and each reading is a median of 5–6.
 import { describe, it, expect, beforeAll } from "vitest";
 import { runYaml, report } from "../helpers/class-run.js";
 import { chromiumUnavailable } from "../helpers/chromium.js";
@@ -19,7 +20,7 @@ const why = chromiumUnavailable();
 if (why) console.log(`[pixel-lipsync] skipped: ${why}`);
 const TOL = 5;
 const PATTERN = [0, 60, 0, -60];
-const SETTLE_MARKERS = 4;
+const SETTLE_MARKERS = 8;
 const median = (v: number[]): number => percentile([...v].sort((a, b) => a - b), 50);
 
 describe.skipIf(why !== null)("calibration: pixel-tier lip-sync in Chromium", () => {
@@ -29,8 +30,8 @@ describe.skipIf(why !== null)("calibration: pixel-tier lip-sync in Chromium", ()
     r = await runYaml(`
 name: cal-pixel-lipsync
 seed: 4
-duration: 20s
-lesson: { clips: [ { name: pattern, duration: 19s, markerAudioOffsetMs: [${PATTERN.join(", ")}] } ] }
+duration: 31s
+lesson: { clips: [ { name: pattern, duration: 30s, markerAudioOffsetMs: [${PATTERN.join(", ")}] } ] }
 rooms:
   - { id: r, students: [ { group: b, count: 1, agent: chromium } ] }
 `);
@@ -47,13 +48,13 @@ rooms:
 
   it("reads the markers of the clip", () => {
     expect(r.report.errors).toEqual([]);
-    expect(bySecond.size).toBeGreaterThanOrEqual(14);
+    expect(bySecond.size).toBeGreaterThanOrEqual(24);
   });
 
   for (const [name, shift, expected] of [["audio 60 ms late", 60, -60], ["audio 60 ms early", -60, 60]] as const) {
     it(`${name}: ${expected} ± ${TOL} ms against its clean neighbours`, () => {
       const v = relative(shift);
-      expect(v.length).toBeGreaterThanOrEqual(2);
+      expect(v.length).toBeGreaterThanOrEqual(4);
       const m = median(v);
       report(`pixel lip-sync, source marker ${name} (n=${v.length})`, expected, m, TOL);
       expect(Math.abs(m - expected)).toBeLessThanOrEqual(TOL);

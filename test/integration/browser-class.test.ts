@@ -28,8 +28,8 @@ describe.skipIf(why !== null)("browser students in a class (Chromium, pixel tier
     r = await runYaml(`
 name: browser-class
 seed: 5
-duration: 10s
-lesson: test/fixtures/lessons/quick.yaml
+duration: 13s
+lesson: test/fixtures/lessons/browser.yaml
 rooms:
   - id: r
     mode: per-student
@@ -45,7 +45,7 @@ rooms:
     for (const name of ["right", "wrong"]) {
       const p = browser(name).pixel!;
       console.log(`${name}: presented ${p.framesPresented}, codes read ${(p.codeReadRatio * 100).toFixed(1)} %, fps ${p.fps.toFixed(1)}, probe read p95 ${p.readMs.p95.toFixed(2)} ms`);
-      expect(p.framesPresented).toBeGreaterThan(100); // the 7.5 s lesson; Chromium shows its first frames a little late
+      expect(p.framesPresented).toBeGreaterThan(200); // intro 90 + question cut at 0.7 s + branch 90 + outro 90 ≈ 290 frames
       expect(p.codeReadRatio).toBeGreaterThanOrEqual(0.95);
       expect(p.framesJoined).toBeGreaterThanOrEqual(0.95 * p.framesPresented);
       expect(p.fps).toBeGreaterThan(25);
@@ -87,16 +87,18 @@ rooms:
       expect(p.latencyMs.p50).toBeGreaterThan(light.summary.latencyMs.p50);
       expect(p.latencyMs.p50).toBeLessThan(150);
       expect(p.latencyMs.p95).toBeLessThan(400); // the first frames wait for Chromium's start-up
-      for (const g of p.switchGaps) expect(Math.abs(g.gapMs)).toBeLessThan(FRAME_MS);
+      // Seamless at presentation: a 60 Hz compositor may skip one frame (gap ≈ +33 ms); a held switch is 10 × that.
+      for (const g of p.switchGaps) expect(Math.abs(g.gapMs)).toBeLessThan(2 * FRAME_MS);
       // Every marker of the lesson is found and paired (its absolute offset is Chromium's headless
       // A/V alignment, which varies by run: test/calibration/pixel-lipsync.test.ts).
-      expect(p.lipSync.pairs.length).toBeGreaterThanOrEqual(4);
+      // Markers each second of intro, branch and outro (the answer cuts the question at 0.7 s).
+      expect(p.lipSync.pairs.length).toBeGreaterThanOrEqual(6);
       expect(p.lipSync.pairs.every((x) => Math.abs(x.offsetMs) < 500)).toBe(true);
       // RTCP XR answered: Chromium has an RTT and fills captureTime.
-      expect(p.captureTimeLatencyMs.count).toBeGreaterThan(50);
+      expect(p.captureTimeLatencyMs.count).toBeGreaterThan(20); // from ~2 s on, once Chromium has an RTT
       expect(p.rttMs.count).toBeGreaterThan(3);
-      expect(p.video?.packetsReceived).toBeGreaterThan(300);
-      expect(p.audio?.packetsReceived).toBeGreaterThan(200);
+      expect(p.video?.packetsReceived).toBeGreaterThan(400);
+      expect(p.audio?.packetsReceived).toBeGreaterThan(300);
     }
   });
 

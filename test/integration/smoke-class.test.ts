@@ -48,8 +48,9 @@ describe("smoke class (3 light students, 3 clips, clean loopback)", () => {
         if (frames[i]!.keyframe) keyDev.push(d);
       }
       expect(keyDev.length).toBeGreaterThanOrEqual(3);
-      const jitter = Math.max(percentile(dev.sort((a, b) => a - b), 95), ...keyDev);
-      console.log(`${s.student}: gaps ${gaps.map((g) => g.gapMs.toFixed(2)).join(", ")} ms; pacing jitter ${jitter.toFixed(2)} ms (p95 of all, max of in-clip keyframes)`);
+      // A seamless switch is no worse than the worst ordinary in-clip interval.
+      const jitter = Math.max(...dev);
+      console.log(`${s.student}: gaps ${gaps.map((g) => g.gapMs.toFixed(2)).join(", ")} ms; worst in-clip interval deviation ${jitter.toFixed(2)} ms (keyframes ${Math.max(...keyDev).toFixed(2)}, p95 of all ${percentile(dev.sort((a, b) => a - b), 95).toFixed(2)})`);
       for (const g of gaps) {
         expect(g.captureGapMs).toBeCloseTo(0, 2); // the streamer scheduled B's first frame one tick after A's last
         expect(Math.abs(g.gapMs)).toBeLessThanOrEqual(1 + jitter);
