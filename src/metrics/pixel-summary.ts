@@ -242,11 +242,22 @@ export function lipSyncPairs(
   return { pairs, flashes: onsets.length };
 }
 
+/** The first snapshot at which `kind`'s packetsReceived reached its final value (the stream's last active second). */
+export function lastActive(stats: readonly StatsSnapshot[], kind: "video" | "audio"): StatsSnapshot | undefined {
+  let i = stats.length - 1;
+  while (i > 0 && stats[i - 1]![kind] !== undefined && stats[i - 1]![kind]!.packetsReceived === stats[i]![kind]?.packetsReceived) i--;
+  return stats[i];
+}
+
 function streamStats(first: StatsSnapshot, last: StatsSnapshot, kind: "video" | "audio", all: readonly StatsSnapshot[]): PixelStreamStats | undefined {
   const b = last[kind];
   if (!b) return undefined;
-  const a = first[kind];
-  const dt = last.atUnixMs - first.atUnixMs;
+  // Bitrate over the stream's own span: from the first snapshot that lists it (it appears with its
+  // first packet) to its last active one (not diluted by the idle tail after the program ends).
+  const from = all.find((x) => x[kind] !== undefined) ?? first;
+  const to = lastActive(all, kind) ?? last;
+  const a = from[kind];
+  const dt = to.atUnixMs - from.atUnixMs;
   const jitters = all.map((s) => s[kind]?.jitter).filter((j): j is number => j !== undefined);
   const total = b.packetsReceived + Math.max(0, b.packetsLost);
   return {
@@ -254,7 +265,7 @@ function streamStats(first: StatsSnapshot, last: StatsSnapshot, kind: "video" | 
     packetsLost: b.packetsLost,
     lossFraction: total > 0 ? Math.max(0, b.packetsLost) / total : 0,
     jitterMs: jitters.length ? (jitters.reduce((x, y) => x + y, 0) / jitters.length) * 1000 : NaN,
-    bitrateKbps: a && dt > 0 ? ((b.bytesReceived - a.bytesReceived) * 8) / dt : NaN,
+    bitrateKbps: a && to[kind] && dt > 0 ? ((to[kind]!.bytesReceived - a.bytesReceived) * 8) / dt : NaN,
     nackCount: b.nackCount,
     pliCount: b.pliCount,
   };
@@ -306,7 +317,9 @@ export function summarizePixel(input: PixelInput): PixelSummary {
       if (lv.freezeCount !== undefined) statsFreezes = { count: lv.freezeCount, totalMs: (lv.totalFreezesDuration ?? 0) * 1000 };
     }
     const a = streamStats(first, last, "audio", stats);
-    const la = last.audio;
+    // Concealment up to the snapshot where the audio stopped arriving: once the teacher's program
+    // ends, Chromium conceals the silence until the page leaves, which is not a network problem.
+    const la = lastActive(stats, "audio")?.audio;
     if (a && la) {
       audio = {
         ...a,

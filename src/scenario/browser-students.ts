@@ -8,6 +8,7 @@ import { BrowserStudent } from "../agents/browser/browser-student.js";
 import { pageAdapter, type PageAdapter } from "../agents/browser/page-adapter.js";
 import { pixelSamplesPerSecond, sentFrameJoiner, summarizePixel, type PixelSummary, type SentFrame } from "../metrics/pixel-summary.js";
 import { roundTrip } from "../metrics/round-trip.js";
+import { percentile } from "../metrics/stats.js";
 import type { AnswerReport, StudentReport } from "../report/run-report.js";
 import type { Point, Tags } from "../metrics/sample.js";
 import type { LinkProfile } from "../netem/profile-loader.js";
@@ -94,6 +95,29 @@ export class BrowserStudents {
       out.push(...pixelSamplesPerSecond(obs, sentFramesOf(m), this.opts.fps, tagsOf(m)));
     }
     return out;
+  }
+
+  /** Live figures per member (frames presented so far, latency p95 and video loss over the last second). */
+  progress(sinceUnixMs: number, sentFramesOf: (m: BrowserMember) => readonly SentFrame[]): { room: string; student: string; frames: number; latencyP95Ms: number; lossPct: number }[] {
+    return this.members.map((m) => {
+      const a = m.agent;
+      const join = sentFrameJoiner(sentFramesOf(m));
+      const lat: number[] = [];
+      for (let i = a.frames.length - 1; i >= 0 && a.frames[i]!.presentedUnixMs >= sinceUnixMs; i--) {
+        const cap = join(a.frames[i]!);
+        if (cap !== undefined) lat.push(a.frames[i]!.presentedUnixMs - cap);
+      }
+      const [s0, s1] = [a.stats[0]?.video, a.stats[a.stats.length - 1]?.video];
+      const lost = s0 && s1 ? s1.packetsLost - s0.packetsLost : 0;
+      const got = s0 && s1 ? s1.packetsReceived - s0.packetsReceived : 0;
+      return {
+        room: m.room,
+        student: `${a.name} (chromium)`,
+        frames: a.frames.length,
+        latencyP95Ms: lat.length ? percentile(lat.sort((x, y) => x - y), 95) : NaN,
+        lossPct: got + lost > 0 ? (lost / (got + lost)) * 100 : 0,
+      };
+    });
   }
 
   async leaveAll(): Promise<void> {

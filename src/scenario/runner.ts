@@ -389,7 +389,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
       if (clock.nowMs() - lastProgress < 1000 && clock.nowMs() < endAt) continue;
       lastProgress = clock.nowMs();
       const elapsed = (clock.nowMs() - lessonStart) / 1000;
-      const frames = students.reduce((n, s) => n + s.agent.frames.length, 0);
+      const frames = students.reduce((n, s) => n + s.agent.frames.length, 0) + browsers.members.reduce((n, m) => n + m.agent.frames.length, 0);
       log(`t=${elapsed.toFixed(0)}s/${(scenario.duration / 1000).toFixed(0)}s frames received ${frames}`);
       opts.onProgress?.({
         elapsedMs: clock.nowMs() - lessonStart,
@@ -402,7 +402,7 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
           latencyP95Ms: recentLatencyP95(s.agent.frames, clock.toUnixMs(clock.nowMs()) - 1000),
           lossPct:
             (s.agent.nack && s.agent.videoStats.packetsExpected > 0 ? s.agent.nack.missing / s.agent.videoStats.packetsExpected : s.agent.videoStats.lossFraction) * 100,
-        })),
+        })).concat(browsers.progress(clock.toUnixMs(clock.nowMs()) - 1000, (m) => sentFrames.get(programOf(m.room, m.agent.name)) ?? [])),
       });
     }
     if (opts.signal?.aborted) {

@@ -164,6 +164,32 @@ describe("pixel summary", () => {
     expect(flashOnsets(frames, FPS).map((f) => f.frameIndex)).toEqual([31, 60]);
   });
 
+  it("counts audio concealment only while audio arrives: the silence after the teacher's program ends is not concealment", () => {
+    const s = sent(60, 0);
+    const snap = (at: number, received: number, total: number, concealed: number): StatsSnapshot => ({
+      atUnixMs: T0 + at,
+      audio: { packetsReceived: received, packetsLost: 0, bytesReceived: received * 100, totalSamplesReceived: total, concealedSamples: concealed },
+    });
+    // 2 s of audio with 2 % concealed, then 2 s after the stream stopped: 96 000 more samples, all concealed.
+    const stats = [snap(0, 50, 48_000, 0), snap(1000, 100, 96_000, 960), snap(2000, 150, 144_000, 2880), snap(3000, 150, 192_000, 50_880), snap(4000, 150, 240_000, 98_880)];
+    const sum = summarizePixel({ observations: obs(presented(s, 30), [], stats), sentFrames: s, fps: FPS });
+    expect(sum.audio!.concealmentRatio).toBeCloseTo(2880 / 144_000, 12);
+  });
+
+  it("takes the bitrate over the stream's own span: from the snapshot that first lists it to its last active one", () => {
+    const s = sent(60, 0);
+    const v = (received: number, bytes: number) => ({ packetsReceived: received, packetsLost: 0, bytesReceived: bytes });
+    // Before media flows there is no inbound-rtp; after the program ends the counters stand still.
+    const stats: StatsSnapshot[] = [
+      { atUnixMs: T0 },
+      { atUnixMs: T0 + 1000, video: v(10, 10_000) },
+      { atUnixMs: T0 + 3000, video: v(70, 110_000) },
+      { atUnixMs: T0 + 4000, video: v(70, 110_000) },
+    ];
+    const sum = summarizePixel({ observations: obs(presented(s, 30), [], stats), sentFrames: s, fps: FPS });
+    expect(sum.video!.bitrateKbps).toBeCloseTo(400, 9); // 100 000 B · 8 / 2000 ms
+  });
+
   it("takes loss, jitter, bitrate, NACK/PLI, concealment and the playout cross-check from getStats", () => {
     const s = sent(150, 0);
     const stats: StatsSnapshot[] = [
