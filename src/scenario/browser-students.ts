@@ -1,7 +1,6 @@
 // A run's browser students (agent: chromium): created from the scenario's groups, joined through
 // the Chromium pool, sampled live (`pixel` points once a second), summarised at the end (pixel
 // tier). The runner keeps the light students' path as it is and calls this beside it.
-import type { Clock } from "../clock.js";
 import { childRandom } from "../random.js";
 import { BrowserPool } from "../agents/browser/browser-pool.js";
 import { BrowserStudent } from "../agents/browser/browser-student.js";
@@ -20,7 +19,6 @@ export type BrowserMember = { room: string; group: string; agent: BrowserStudent
 
 export type BrowserStudentsOptions = {
   serverUrl: string;
-  clock: Clock;
   seed: number;
   fps: number;
   target?: { url?: string; adapter: string };

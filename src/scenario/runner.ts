@@ -177,7 +177,6 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
   log(`live view: ${server.url}/live`);
   const browsers = new BrowserStudents({
     serverUrl: server.url,
-    clock,
     seed: scenario.seed,
     fps: media.fps,
     target: scenario.target,

@@ -10,37 +10,48 @@ import puppeteer, { type Browser } from "puppeteer-core";
 import { CHROMIUM, STUDENT_ARGS, chromiumUnavailable, fakeAudioCaptureArgs } from "./chromium-flags.js";
 
 export class BrowserPool {
-  private readonly browsers = new Map<string, { browser: Browser; profileDir: string }>();
+  /** Launches by microphone key; the promise is kept so students joining at once share one launch. */
+  private readonly launches = new Map<string, Promise<{ browser: Browser; profileDir: string }>>();
 
   constructor(private readonly opts: { binary?: string; log?: (line: string) => void } = {}) {}
 
   /** The browser for students with this microphone file (none = no microphone). */
   async get(micWav?: string): Promise<Browser> {
     const key = micWav ?? "";
-    const have = this.browsers.get(key);
-    if (have) return have.browser;
+    let launch = this.launches.get(key);
+    if (!launch) this.launches.set(key, (launch = this.launch(micWav)));
+    return (await launch).browser;
+  }
+
+  private async launch(micWav?: string): Promise<{ browser: Browser; profileDir: string }> {
     const binary = this.opts.binary ?? CHROMIUM;
     const why = chromiumUnavailable(binary);
     if (why) throw new Error(`browser students: ${why}`);
     const profileDir = mkdtempSync(join(tmpdir(), "proctor-chromium-"));
-    const browser = await puppeteer.launch({
-      executablePath: binary,
-      headless: true,
-      userDataDir: profileDir,
-      args: [...STUDENT_ARGS, ...(micWav ? fakeAudioCaptureArgs(micWav) : [])],
-      defaultViewport: { width: 660, height: 420 },
-      protocolTimeout: 60_000,
-    });
-    this.opts.log?.(`chromium ${await browser.version()} started${micWav ? " (fake microphone)" : ""}`);
-    this.browsers.set(key, { browser, profileDir });
-    return browser;
+    try {
+      const browser = await puppeteer.launch({
+        executablePath: binary,
+        headless: true,
+        userDataDir: profileDir,
+        args: [...STUDENT_ARGS, ...(micWav ? fakeAudioCaptureArgs(micWav) : [])],
+        defaultViewport: { width: 660, height: 420 },
+        protocolTimeout: 60_000,
+      });
+      this.opts.log?.(`chromium ${await browser.version()} started${micWav ? " (fake microphone)" : ""}`);
+      return { browser, profileDir };
+    } catch (e) {
+      rmSync(profileDir, { recursive: true, force: true });
+      throw e;
+    }
   }
 
   async close(): Promise<void> {
-    for (const { browser, profileDir } of this.browsers.values()) {
-      await browser.close().catch(() => undefined);
-      rmSync(profileDir, { recursive: true, force: true });
+    const launches = [...this.launches.values()];
+    this.launches.clear();
+    for (const l of await Promise.allSettled(launches)) {
+      if (l.status !== "fulfilled") continue;
+      await l.value.browser.close().catch(() => undefined);
+      rmSync(l.value.profileDir, { recursive: true, force: true });
     }
-    this.browsers.clear();
   }
 }
