@@ -21,10 +21,10 @@
 // instead of the tone bed), and ceil(samples / 960) packets cover the clip exactly (150 for 3 s).
 
 import { createHash } from "node:crypto";
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { endianness } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runFfmpeg } from "./ffmpeg.js";
+import { buildCacheDir, exists, pcmBytes } from "./media-cache.js";
 import { parseIvf } from "./ivf.js";
 import { opusPacketDurationSamples, parseOggOpus, setOggOpusPreSkip } from "./ogg-opus.js";
 import {
@@ -155,15 +155,6 @@ export function clipHash(spec: ClipSpec): string {
   return createHash("sha256").update(JSON.stringify(content)).digest("hex");
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function* videoFrames(s: Required<ClipSpec>, onProgress?: (msg: string) => void): AsyncGenerator<Buffer> {
   const count = clipFrameCount(s);
   const bytes = i420FrameBytes(s.width, s.height);
@@ -174,12 +165,6 @@ async function* videoFrames(s: Required<ClipSpec>, onProgress?: (msg: string) =>
     yield frame;
     if (onProgress && (i + 1) % (s.fps * 10) === 0) onProgress(`clip ${s.name}: video frame ${i + 1}/${count}`);
   }
-}
-
-function pcmBytes(pcm: Int16Array): Buffer {
-  const buf = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
-  if (endianness() === "BE") return Buffer.from(buf).swap16(); // s16le on the wire
-  return buf;
 }
 
 function verifyVideo(s: Required<ClipSpec>, ivfBuf: Buffer): void {
@@ -265,28 +250,14 @@ export async function generateClip(spec: ClipSpec, opts: GenerateOptions): Promi
   if (pending) return { ...(await pending), spec: s };
 
   const work = (async (): Promise<GeneratedClip> => {
-    await mkdir(opts.cacheDir, { recursive: true });
-    const tmp = await mkdtemp(join(opts.cacheDir, `.tmp-${hash.slice(0, 12)}-`));
-    try {
-      opts.onProgress?.(`clip ${s.name}: encoding ${clipFrameCount(s)} frames ${s.width}×${s.height}@${s.fps} (${hash.slice(0, 12)})`);
+    opts.onProgress?.(`clip ${s.name}: encoding ${clipFrameCount(s)} frames ${s.width}×${s.height}@${s.fps} (${hash.slice(0, 12)})`);
+    await buildCacheDir(dir, async (tmp) => {
       await encodeInto(tmp, s, opts.onProgress);
       const { name: _name, ...content } = s;
       await writeFile(join(tmp, "spec.json"), `${JSON.stringify({ generator: GENERATOR_VERSION, ...content }, null, 2)}\n`);
-      await chmod(tmp, 0o755); // mkdtemp makes it private; the cache is shared
-      try {
-        await rename(tmp, dir);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        // Another generator finished first: its files are identical in content; keep them.
-        if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
-        await rm(tmp, { recursive: true, force: true });
-      }
-      opts.onProgress?.(`clip ${s.name}: done`);
-      return result(false);
-    } catch (err) {
-      await rm(tmp, { recursive: true, force: true });
-      throw err;
-    }
+    });
+    opts.onProgress?.(`clip ${s.name}: done`);
+    return result(false);
   })();
   inFlight.set(key, work);
   try {

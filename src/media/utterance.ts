@@ -16,10 +16,10 @@
 //   utterance.wav  the PCM itself, 16-bit mono 48 kHz (for Chromium's
 //                  --use-file-for-fake-audio-capture, which encodes it itself)
 import { createHash } from "node:crypto";
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { endianness } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runFfmpeg } from "./ffmpeg.js";
+import { buildCacheDir, exists, pcmBytes } from "./media-cache.js";
 import { opusPacketDurationSamples, parseOggOpus, setOggOpusPreSkip } from "./ogg-opus.js";
 import { OPUS_ENCODER_LOOKAHEAD, OPUS_PACKET_SAMPLES, opusEncodeArgs } from "./clip-generator.js";
 import { seededRandom } from "../random.js";
@@ -71,9 +71,7 @@ export async function prepareUtterance(cacheDir: string, spec: Partial<Utterance
     cached,
   });
   if ((await exists(join(dir, "utterance.ogg"))) && (await exists(join(dir, "utterance.wav")))) return result(true);
-  await mkdir(cacheDir, { recursive: true });
-  const tmp = await mkdtemp(join(cacheDir, `.tmp-utterance-${hash.slice(0, 12)}-`));
-  try {
+  await buildCacheDir(dir, async (tmp) => {
     const pcm = synthesiseUtterance(s);
     const raw = join(tmp, "encoder.ogg");
     await runFfmpeg(opusEncodeArgs(s.audioKbps, raw), { stdin: pcmBytes(pcm.subarray(OPUS_ENCODER_LOOKAHEAD)) });
@@ -83,19 +81,8 @@ export async function prepareUtterance(cacheDir: string, spec: Partial<Utterance
     await rm(raw);
     await runFfmpeg(wavEncodeArgs(join(tmp, "utterance.wav")), { stdin: pcmBytes(pcm) });
     await writeFile(join(tmp, "spec.json"), `${JSON.stringify({ version: UTTERANCE_VERSION, ...s }, null, 2)}\n`);
-    await chmod(tmp, 0o755);
-    try {
-      await rename(tmp, dir);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
-      await rm(tmp, { recursive: true, force: true });
-    }
-    return result(false);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
+  return result(false);
 }
 
 /** The Opus packets of a prepared utterance, and the index of its last packet of speech. */
@@ -195,19 +182,5 @@ function checkOgg(buf: Buffer, samples: number): void {
   for (const [i, p] of ogg.packets.entries()) {
     const n = opusPacketDurationSamples(p);
     if (n !== OPUS_PACKET_SAMPLES) throw new Error(`utterance: Opus packet ${i} lasts ${n} samples, expected ${OPUS_PACKET_SAMPLES}`);
-  }
-}
-
-function pcmBytes(pcm: Int16Array): Buffer {
-  const buf = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
-  return endianness() === "BE" ? Buffer.from(buf).swap16() : buf;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
