@@ -5,9 +5,10 @@
 // (agent-wire.ts) and leaves cleanly on {cmd:"leave"}, SIGTERM, or its stdin closing (the run died).
 import { createInterface } from "node:readline";
 import { systemClock } from "../clock.js";
+import { receiveCounters } from "../metrics/receive-stats.js";
 import { childRandom } from "../random.js";
 import { LightStudent } from "./light-student.js";
-import { AgentConfig, type AgentCommand, type AgentLine, type AgentStats } from "./agent-wire.js";
+import { AgentConfig, type AgentCommand, type AgentLine } from "./agent-wire.js";
 
 /** How often new observations are written out (ms); their times are stamped when they happen. */
 const FLUSH_MS = 50;
@@ -58,22 +59,12 @@ function main(): void {
     writeOut();
   };
   const stats = (): void => {
-    const counters = (s: LightStudent["videoStats"]): AgentStats["video"] => ({
-      packetsReceived: s.packetsReceived,
-      packetsExpected: s.packetsExpected,
-      packetsLost: s.packetsLost,
-      lossFraction: s.lossFraction,
-      jitterMs: s.jitterMs,
-      jitterMeanMs: s.jitterMeanMs,
-      duplicates: s.duplicates,
-      bytes: s.bytes,
-    });
     const n = student.nack;
     send({
       t: "stats",
       s: {
-        video: counters(student.videoStats),
-        audio: counters(student.audioStats),
+        video: receiveCounters(student.videoStats),
+        audio: receiveCounters(student.audioStats),
         nack: n ? { missing: n.missing, recovered: n.recovered, unrecovered: n.unrecovered, nacksSent: n.nacksSent, repairRttMs: n.repairRttMs } : null,
         framesDropped: student.framesDropped,
       },

@@ -1,20 +1,11 @@
 // What a run reads from a student agent, whichever way it runs: a LightStudent in this process, or
 // one in a child process (the tc backend puts each student in its own network namespace) seen
 // through a proxy. Observation times are on the run's clock (unix ms, and monotonic `completeMs`).
+import type { ReceiveCounters } from "../metrics/receive-stats.js";
 import type { AnswerObservation, AudioObservation, FrameObservation, ResultObservation, SenderReportObservation } from "./light-student.js";
 
 /** Receive counters of one RTP stream (RFC 3550 loss and jitter). */
-export interface StreamCounters {
-  readonly packetsReceived: number;
-  readonly packetsExpected: number;
-  readonly packetsLost: number;
-  readonly lossFraction: number;
-  readonly jitterMs: number;
-  readonly jitterMeanMs: number;
-  readonly duplicates: number;
-  /** RTP payload bytes received. */
-  readonly bytes: number;
-}
+export type StreamCounters = ReceiveCounters;
 
 /** proctor's NACK policy counters. */
 export interface NackCounters {

@@ -8,6 +8,33 @@
 //
 // O(1) per packet; the caller supplies extended sequence numbers (SeqUnwrapper).
 
+/** Receive counters of one RTP stream, as a plain value (what a snapshot or a child process reports). */
+export type ReceiveCounters = {
+  readonly packetsReceived: number;
+  readonly packetsExpected: number;
+  readonly packetsLost: number;
+  readonly lossFraction: number;
+  readonly jitterMs: number;
+  readonly jitterMeanMs: number;
+  readonly duplicates: number;
+  /** RTP payload bytes received. */
+  readonly bytes: number;
+};
+
+/** A plain copy of the counters (ReceiveStats keeps most of them as getters, which JSON does not see). */
+export function receiveCounters(s: ReceiveCounters): ReceiveCounters {
+  return {
+    packetsReceived: s.packetsReceived,
+    packetsExpected: s.packetsExpected,
+    packetsLost: s.packetsLost,
+    lossFraction: s.lossFraction,
+    jitterMs: s.jitterMs,
+    jitterMeanMs: s.jitterMeanMs,
+    duplicates: s.duplicates,
+    bytes: s.bytes,
+  };
+}
+
 export class ReceiveStats {
   private firstExt = -1;
   private maxExt = -1;

@@ -22,6 +22,7 @@ import { LineProtocolFileSink } from "../metrics/file-sink.js";
 import { SinkFanout } from "../metrics/sink-fanout.js";
 import { runSummaryPoints } from "../metrics/run-points.js";
 import { percentile } from "../metrics/stats.js";
+import { receiveCounters } from "../metrics/receive-stats.js";
 import { roundTrip } from "../metrics/round-trip.js";
 import { rttSamplesMs } from "../metrics/rtt.js";
 import { LessonDriver } from "../streamer/lesson-driver.js";
@@ -578,15 +579,8 @@ function lossPercent(e: TimelineEvent): number {
 }
 
 function streamStats(s: StudentAgent["videoStats"]): WireSummary["video"] {
-  return {
-    packetsReceived: s.packetsReceived,
-    packetsExpected: s.packetsExpected,
-    packetsLost: s.packetsLost,
-    lossFraction: s.lossFraction,
-    jitterMs: s.jitterMs,
-    jitterMeanMs: s.jitterMeanMs,
-    duplicates: s.duplicates,
-  };
+  const { bytes: _bytes, ...counters } = receiveCounters(s);
+  return counters;
 }
 
 function makeRunId(scenario: string): string {
