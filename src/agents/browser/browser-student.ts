@@ -7,9 +7,13 @@
 import type { Browser, Page } from "puppeteer-core";
 import type { PageObservations, PresentedFrame, AudioMarker, StatsSnapshot } from "../../web/pixel-observations.js";
 import type { PageAdapter } from "./page-adapter.js";
+import type { AnswerObservation, ResultObservation } from "../light-student.js";
+import type { AssessmentResultMessage, QuestionMessage } from "../../protocol.js";
 
-export type BrowserQuestion = { questionId: string; choices: string[]; deadlineUnixMs: number; askedAtUnixMs: number; receivedAtUnixMs: number; voice?: boolean };
-export type BrowserResult = { questionId: string; correct: boolean; score?: number; clip: string; reason: string; receivedAtUnixMs?: number; assessedAtUnixMs?: number; decidedAtUnixMs: number; arrivedAtUnixMs: number };
+/** A question as the page got it (the protocol's message), with when it arrived. */
+export type BrowserQuestion = Omit<QuestionMessage, "type"> & { receivedAtUnixMs: number };
+/** An assessment result as the page got it (page clock). */
+type PageResult = Omit<AssessmentResultMessage, "type"> & { arrivedAtUnixMs: number };
 
 export type BrowserStudentOptions = {
   adapter: PageAdapter;
@@ -41,8 +45,8 @@ export class BrowserStudent {
   readonly stats: StatsSnapshot[] = [];
   readonly errors: string[] = [];
   readonly questions: BrowserQuestion[] = [];
-  readonly results: BrowserResult[] = [];
-  readonly answers: { questionId: string; kind: "click" | "voice"; choice?: string; sentAtUnixMs: number; speechStartedAtUnixMs?: number }[] = [];
+  readonly results: ResultObservation[] = [];
+  readonly answers: AnswerObservation[] = [];
   joinMs?: number;
   joinRetries = 0;
   /** Page clock − this process's clock (ms), measured at join by a round trip. */
@@ -90,7 +94,7 @@ export class BrowserStudent {
     const page = this.page;
     if (!page || page.isClosed()) return;
     const t = performance.now();
-    let got: { obs: PageObservations | null; questions: BrowserQuestion[]; results: BrowserResult[] };
+    let got: { obs: PageObservations | null; questions: BrowserQuestion[]; results: PageResult[] };
     try {
       got = await page.evaluate(() => {
         const w = window as unknown as { __proctorProbe?: { drain(): unknown }; __proctorStudent?: { questions: unknown[]; results: unknown[] } };
@@ -132,7 +136,9 @@ export class BrowserStudent {
       this.questions.push(local);
       this.scheduleAnswer(local);
     }
-    for (const r of got.results.slice(this.results.length)) this.results.push({ ...r, arrivedAtUnixMs: r.arrivedAtUnixMs - off });
+    for (const { arrivedAtUnixMs, type: _type, ...r } of got.results.slice(this.results.length) as (PageResult & { type?: string })[]) {
+      this.results.push({ ...r, arrivedUnixMs: arrivedAtUnixMs - off });
+    }
   }
 
   private scheduleAnswer(q: BrowserQuestion): void {
