@@ -125,35 +125,56 @@ export function mergeObservations(drains: readonly PageObservations[]): PageObse
   };
 }
 
-/** Capture time of the frame a presented frame shows, or undefined when it cannot be joined. */
-export function sentFrameJoiner(sent: readonly SentFrame[]): (f: PresentedFrame) => number | undefined {
-  const byTs = new Map<number, number[]>();
-  const byCode = new Map<string, number[]>();
-  const add = (m: Map<number | string, number[]>, k: number | string, v: number): void => {
-    const l = m.get(k);
-    if (l) l.push(v);
-    else m.set(k, [v]);
-  };
-  for (const s of sent) {
-    add(byTs as Map<number | string, number[]>, s.rtpTimestamp >>> 0, s.captureUnixMs);
-    add(byCode as Map<number | string, number[]>, `${s.clipId}:${s.frameIndex}`, s.captureUnixMs);
+/**
+ * Capture times of sent frames, by RTP timestamp and by frame code. Append-only: `update` indexes
+ * only what was added to the sent list since the last call, so a run can keep one per student and
+ * join presented frames every second without re-reading the whole lesson.
+ */
+export class SentFrameIndex {
+  private readonly byTs = new Map<number, number[]>();
+  private readonly byCode = new Map<string, number[]>();
+  private indexed = 0;
+
+  update(sent: readonly SentFrame[]): this {
+    for (; this.indexed < sent.length; this.indexed++) {
+      const s = sent[this.indexed]!;
+      add(this.byTs, s.rtpTimestamp >>> 0, s.captureUnixMs);
+      add(this.byCode, `${s.clipId}:${s.frameIndex}`, s.captureUnixMs);
+    }
+    return this;
   }
-  for (const l of [...byTs.values(), ...byCode.values()]) l.sort((a, b) => a - b);
-  // A key can repeat (a clip played twice, an RTP wrap): the latest send not after the presentation.
-  const pick = (l: number[] | undefined, at: number): number | undefined => {
-    if (!l) return undefined;
-    let best: number | undefined;
-    for (const c of l) if (c <= at) best = c;
-    return best ?? l[0];
-  };
-  return (f) => {
+
+  /** Capture time of the frame a presented frame shows, or undefined when it cannot be joined. */
+  captureOf(f: PresentedFrame): number | undefined {
     if (f.rtpTimestamp !== undefined) {
-      const c = pick(byTs.get(f.rtpTimestamp >>> 0), f.presentedUnixMs);
+      const c = pick(this.byTs.get(f.rtpTimestamp >>> 0), f.presentedUnixMs);
       if (c !== undefined) return c;
     }
-    if (f.clipId !== undefined && f.frameIndex !== undefined) return pick(byCode.get(`${f.clipId}:${f.frameIndex}`), f.presentedUnixMs);
+    if (f.clipId !== undefined && f.frameIndex !== undefined) return pick(this.byCode.get(`${f.clipId}:${f.frameIndex}`), f.presentedUnixMs);
     return undefined;
-  };
+  }
+}
+
+/** Keep each list in capture order (sent lists arrive in order; a test may not). */
+function add<K>(m: Map<K, number[]>, k: K, v: number): void {
+  const l = m.get(k);
+  if (!l) return void m.set(k, [v]);
+  l.push(v);
+  if (l.length > 1 && l[l.length - 2]! > v) l.sort((a, b) => a - b);
+}
+
+/** A key can repeat (a clip played twice, an RTP wrap): the latest send not after the presentation. */
+function pick(l: number[] | undefined, at: number): number | undefined {
+  if (!l) return undefined;
+  let best: number | undefined;
+  for (const c of l) if (c <= at) best = c;
+  return best ?? l[0];
+}
+
+/** Capture time of the frame a presented frame shows, or undefined when it cannot be joined. */
+export function sentFrameJoiner(sent: readonly SentFrame[] | SentFrameIndex): (f: PresentedFrame) => number | undefined {
+  const index = sent instanceof SentFrameIndex ? sent : new SentFrameIndex().update(sent);
+  return (f) => index.captureOf(f);
 }
 
 function isFlash(f: PresentedFrame, fps: number): boolean | undefined {
@@ -370,7 +391,7 @@ export function summarizePixel(input: PixelInput): PixelSummary {
  * consecutive getStats snapshots [a, b) (binned in the second a starts in), bitrate, loss, jitter,
  * audio concealment, RTT.
  */
-export function pixelSamplesPerSecond(observations: PageObservations, sentFrames: readonly SentFrame[], fps: number, tags: Tags, lipSyncBiasMs = PIXEL_LIPSYNC_BIAS_MS): Point[] {
+export function pixelSamplesPerSecond(observations: PageObservations, sentFrames: readonly SentFrame[] | SentFrameIndex, fps: number, tags: Tags, lipSyncBiasMs = PIXEL_LIPSYNC_BIAS_MS): Point[] {
   const join = sentFrameJoiner(sentFrames);
   const frames = [...observations.frames].sort((a, b) => a.presentedUnixMs - b.presentedUnixMs);
   type Bin = { n: number; coded: number; lat: number[]; sync: number[]; net?: Record<string, number> };

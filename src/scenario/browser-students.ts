@@ -5,7 +5,7 @@ import { childRandom } from "../random.js";
 import { BrowserPool } from "../agents/browser/browser-pool.js";
 import { BrowserStudent } from "../agents/browser/browser-student.js";
 import { pageAdapter, type PageAdapter } from "../agents/browser/page-adapter.js";
-import { pixelSamplesPerSecond, sentFrameJoiner, summarizePixel, type PixelSummary, type SentFrame } from "../metrics/pixel-summary.js";
+import { pixelSamplesPerSecond, SentFrameIndex, summarizePixel, type PixelSummary, type SentFrame } from "../metrics/pixel-summary.js";
 import { roundTrip } from "../metrics/round-trip.js";
 import { percentile } from "../metrics/stats.js";
 import type { AnswerReport, StudentReport } from "../report/run-report.js";
@@ -34,6 +34,14 @@ export class BrowserStudents {
   private readonly pool: BrowserPool;
   private readonly adapter: PageAdapter;
   private readonly cursors = new Map<BrowserStudent, { frames: number; markers: number; stats: number }>();
+  /** Per member, the teacher's sent frames indexed as they grow (live samples and progress join on it). */
+  private readonly sent = new Map<BrowserStudent, SentFrameIndex>();
+
+  private sentIndex(m: BrowserMember, sentFramesOf: (m: BrowserMember) => readonly SentFrame[]): SentFrameIndex {
+    let i = this.sent.get(m.agent);
+    if (!i) this.sent.set(m.agent, (i = new SentFrameIndex()));
+    return i.update(sentFramesOf(m));
+  }
 
   constructor(private readonly opts: BrowserStudentsOptions) {
     this.pool = new BrowserPool({ log: opts.log });
@@ -90,7 +98,7 @@ export class BrowserStudents {
       };
       this.cursors.set(a, { frames: a.frames.length, markers: a.markers.length, stats: a.stats.length });
       if (obs.frames.length === 0 && obs.stats.length < 2) continue;
-      out.push(...pixelSamplesPerSecond(obs, sentFramesOf(m), this.opts.fps, tagsOf(m)));
+      out.push(...pixelSamplesPerSecond(obs, this.sentIndex(m, sentFramesOf), this.opts.fps, tagsOf(m)));
     }
     return out;
   }
@@ -99,10 +107,10 @@ export class BrowserStudents {
   progress(sinceUnixMs: number, sentFramesOf: (m: BrowserMember) => readonly SentFrame[]): { room: string; student: string; frames: number; latencyP95Ms: number; lossPct: number }[] {
     return this.members.map((m) => {
       const a = m.agent;
-      const join = sentFrameJoiner(sentFramesOf(m));
+      const sent = this.sentIndex(m, sentFramesOf);
       const lat: number[] = [];
       for (let i = a.frames.length - 1; i >= 0 && a.frames[i]!.presentedUnixMs >= sinceUnixMs; i--) {
-        const cap = join(a.frames[i]!);
+        const cap = sent.captureOf(a.frames[i]!);
         if (cap !== undefined) lat.push(a.frames[i]!.presentedUnixMs - cap);
       }
       const [s0, s1] = [a.stats[0]?.video, a.stats[a.stats.length - 1]?.video];
@@ -141,9 +149,9 @@ export class BrowserStudents {
       }
       return { ...ans, ...(r ? { correct: r.correct, clip: r.clip, reason: r.reason, ...(r.score !== undefined ? { score: r.score } : {}) } : {}), ...(rt ? { roundTrip: rt } : {}) };
     });
-    const join = sentFrameJoiner(sentFrames);
+    const index = new SentFrameIndex().update(sentFrames);
     const latencies = a.frames.flatMap((f) => {
-      const cap = join(f);
+      const cap = index.captureOf(f);
       return cap === undefined ? [] : [f.presentedUnixMs - cap];
     });
     const finite = (v: number | undefined): number[] => (v !== undefined && Number.isFinite(v) ? [v] : []);

@@ -8,6 +8,7 @@ import {
   mergeObservations,
   pixelSamplesPerSecond,
   sentFrameJoiner,
+  SentFrameIndex,
   summarizePixel,
   type SentFrame,
 } from "../../src/metrics/pixel-summary.js";
@@ -73,6 +74,17 @@ describe("pixel summary", () => {
     expect(sum.latencyMs.p50).toBeCloseTo(55, 9);
     // A frame with neither key joins nothing.
     expect(join({ presentedUnixMs: T0, expectedDisplayUnixMs: T0, presentedFrames: 1, readMs: 0 })).toBeUndefined();
+  });
+
+  it("an index kept over a growing sent list joins frames sent after it was made, and matches a fresh join", () => {
+    const all = sent(60, 30);
+    const index = new SentFrameIndex().update(all.slice(0, 40));
+    const late = presented(all, 25)[70]!;
+    expect(index.captureOf(late)).toBeUndefined();
+    index.update(all); // the run's list grew: only frames 40.. are added
+    expect(index.captureOf(late)).toBe(all[70]!.captureUnixMs);
+    const fresh = sentFrameJoiner(all);
+    for (const f of presented(all, 25)) expect(index.captureOf(f)).toBe(fresh(f));
   });
 
   it("reports the browser's captureTime estimate beside the joined latency", () => {
