@@ -289,13 +289,14 @@ export async function runScenario(scenario: Scenario | LoadedScenario, opts: Run
 
     // Profile time 0 is the lesson start; the step(s) at 0 s are already in force while the student
     // joins, so a profile that is lossy from 0 s makes the student join through that loss.
-    for (const s of [...students, ...browsers.members]) {
+    // Browser links stay clean until the lesson starts: Chromium's DTLS retransmits on a 1 s
+    // doubling backoff, so its join through 30 % loss can take tens of seconds.
+    const links = [...students.map((s) => ({ s, atJoin: true })), ...browsers.members.map((s) => ({ s, atJoin: false }))];
+    for (const { s, atJoin } of links) {
       if (!s.profile || tc) continue; // tc: the link starts with the namespace, at join
       impaired.set(linkKey(s.room, s.agent.name), s.profile);
       s.relay = await relays.relayFor(s.room, s.agent.name);
-      // Browser links stay clean until the lesson starts: Chromium's DTLS retransmits on a 1 s
-      // doubling backoff, so its join through 30 % loss can take tens of seconds.
-      if (!("joinWithRetry" in s.agent)) continue;
+      if (!atJoin) continue;
       for (const step of s.profile.steps) {
         if (step.atMs > 0) break;
         if (step.down) s.relay.setParams("down", step.down);
