@@ -66,6 +66,18 @@ export type GeneratedClip = {
   cached: boolean;
 };
 
+/** A clip written to a folder by `media prepare` or `media transition` (video.ivf, audio.ogg, spec.json). */
+export type ClipFolder = {
+  dir: string;
+  videoPath: string;
+  audioPath: string;
+  specPath: string;
+  /** Ready for streamer/clip-library.ts loadClip. */
+  clip: GeneratedClip;
+  frameCount: number;
+  durationMs: number;
+};
+
 export type GenerateOptions = {
   cacheDir: string;
   onProgress?: (msg: string) => void;

@@ -36,7 +36,7 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { endianness } from "node:os";
 import { basename, dirname, extname, join } from "node:path";
-import type { ClipSpec, GeneratedClip } from "./clip-generator.js";
+import type { ClipFolder, ClipSpec, GeneratedClip } from "./clip-generator.js";
 import { OPUS_ENCODER_LOOKAHEAD, OPUS_PACKET_SAMPLES, vp8EncodeArgs as clipVp8EncodeArgs, opusEncodeArgs as clipOpusEncodeArgs } from "./clip-generator.js";
 import {
   AUDIO_SAMPLE_RATE,
@@ -128,15 +128,7 @@ export type LoudnessReport = {
   clippedSamples: number;
 };
 
-export type PreparedMedia = {
-  dir: string;
-  videoPath: string;
-  audioPath: string;
-  specPath: string;
-  /** Ready for streamer/clip-library.ts loadClip. */
-  clip: GeneratedClip;
-  frameCount: number;
-  durationMs: number;
+export type PreparedMedia = ClipFolder & {
   source: { path: string; hasVideo: boolean; hasAudio: boolean; decodedFrames: number; decodedSamples: number };
   markers: boolean;
   denoise: boolean;

@@ -23,7 +23,7 @@
 
 import { open, readFile, stat, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
-import type { ClipSpec, GeneratedClip } from "./clip-generator.js";
+import type { ClipFolder, ClipSpec, GeneratedClip } from "./clip-generator.js";
 import { AUDIO_SAMPLE_RATE, clipSampleCount, i420FrameBytes } from "./clip-pattern.js";
 import { runFfmpeg } from "./ffmpeg.js";
 import { drawFrameCodeI420 } from "./frame-code.js";
@@ -74,15 +74,8 @@ export type TransitionOptions = {
   onProgress?: (msg: string) => void;
 };
 
-export type Transition = {
-  dir: string;
-  videoPath: string;
-  audioPath: string;
-  specPath: string;
-  /** Ready for streamer/clip-library.ts loadClip (spec.clipId is 0 when no clipId was given). */
-  clip: GeneratedClip;
-  frameCount: number;
-  durationMs: number;
+/** The clip's spec.clipId is 0 when no clipId was given. */
+export type Transition = ClipFolder & {
   mode: TransitionMode;
   audio: TransitionAudio;
   geometry: EncodeGeometry;
