@@ -23,7 +23,7 @@
 
 import { open, readFile, stat, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
-import type { ClipFolder, ClipSpec, GeneratedClip } from "./clip-generator.js";
+import type { ClipFolder, ClipSpec } from "./clip-generator.js";
 import { AUDIO_SAMPLE_RATE, clipSampleCount, i420FrameBytes } from "./clip-pattern.js";
 import { runFfmpeg } from "./ffmpeg.js";
 import { drawFrameCodeI420 } from "./frame-code.js";
