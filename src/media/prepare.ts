@@ -36,7 +36,7 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { endianness } from "node:os";
 import { basename, dirname, extname, join } from "node:path";
-import type { ClipFolder, ClipSpec, GeneratedClip } from "./clip-generator.js";
+import type { ClipFolder, ClipSpec } from "./clip-generator.js";
 import { OPUS_ENCODER_LOOKAHEAD, OPUS_PACKET_SAMPLES, vp8EncodeArgs as clipVp8EncodeArgs, opusEncodeArgs as clipOpusEncodeArgs } from "./clip-generator.js";
 import {
   AUDIO_SAMPLE_RATE,
