@@ -21,3 +21,11 @@ export function report(what: string, injected: number, measured: number, toleran
   const ok = Math.abs(measured - injected) <= tolerance ? "ok" : "OUT OF TOLERANCE";
   console.log(`[calibration] ${what}: injected ${injected.toFixed(2)} ${unit}, measured ${measured.toFixed(2)} ${unit} (±${tolerance} ${unit}) ${ok}`);
 }
+
+/** Clip ids of the test lessons (test/fixtures/lessons/quick*.yaml, browser.yaml): declaration order. */
+export const LESSON_CLIP = { intro: 1, question: 2, right: 3, wrong: 4, outro: 5 } as const;
+
+/** The clip ids a student saw (from the frame codes it read). */
+export function clipsSeen(frames: readonly { clipId?: number }[]): Set<number> {
+  return new Set(frames.map((f) => f.clipId ?? -1));
+}

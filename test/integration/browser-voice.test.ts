@@ -3,14 +3,14 @@
 // the teacher's VAD finds the speech and the LocalAssessor's score picks the right branch — read
 // back from the frame codes Chromium presented.
 import { describe, it, expect, beforeAll } from "vitest";
-import { runYaml } from "../helpers/class-run.js";
+import { runYaml, LESSON_CLIP } from "../helpers/class-run.js";
 import { chromiumUnavailable } from "../helpers/chromium.js";
 import type { RunResult } from "../../src/scenario/runner.js";
 
 const why = chromiumUnavailable();
 if (why) console.log(`[browser-voice] skipped: ${why}`);
-const RIGHT = 3;
-const WRONG = 4;
+const RIGHT = LESSON_CLIP.right;
+const WRONG = LESSON_CLIP.wrong;
 let r: RunResult;
 
 describe.skipIf(why !== null)("voice answers from a browser student", () => {

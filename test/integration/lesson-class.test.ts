@@ -2,15 +2,13 @@
 // silent), and each gets the branch clip the lesson says — checked by the clip id in the frames
 // the student actually received. Round trips are measured with their parts.
 import { describe, it, expect } from "vitest";
-import { runYaml, student } from "../helpers/class-run.js";
+import { runYaml, student, LESSON_CLIP, clipsSeen } from "../helpers/class-run.js";
 
 const LESSON = "test/fixtures/lessons/quick.yaml";
-const RIGHT = 3;
-const WRONG = 4;
-const OUTRO = 5;
+const RIGHT = LESSON_CLIP.right;
+const WRONG = LESSON_CLIP.wrong;
+const OUTRO = LESSON_CLIP.outro;
 const FRAME_MS = 1000 / 30;
-
-const clipsSeen = (frames: readonly { clipId?: number }[]): Set<number> => new Set(frames.map((f) => f.clipId ?? -1));
 
 describe("lesson engine in a class", () => {
   it("per-student room: right click → right clip, wrong click → wrong clip, silence → timeout branch; round trips add up", async () => {

@@ -7,14 +7,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { decodeWav } from "../../src/streamer/assessor-audio.js";
-import { runYaml, student } from "../helpers/class-run.js";
+import { runYaml, student, LESSON_CLIP, clipsSeen } from "../helpers/class-run.js";
 
 const LESSON = "test/fixtures/lessons/quick-voice.yaml";
-const RIGHT = 3;
-const WRONG = 4;
+const RIGHT = LESSON_CLIP.right;
+const WRONG = LESSON_CLIP.wrong;
 const FRAME_MS = 1000 / 30;
-
-const clipsSeen = (frames: readonly { clipId?: number }[]): Set<number> => new Set(frames.map((f) => f.clipId ?? -1));
 
 describe("voice answers in a class", () => {
   it("per-student room: click right, click wrong, speak clearly, mumble → right, wrong, right, wrong; round trips add up", async () => {
