@@ -66,7 +66,6 @@ export class BrowserStudents {
         nack: g.nack,
         ...(b?.answer === "voice" && u ? { speak: { afterMs: b.after, leadMs: u.leadMs, speechMs: u.speechMs, durationMs: u.durationMs } } : {}),
         ...(b?.answer === "click" ? { behaviour: { afterMs: b.after, correct: b.correct, answerKey, random: childRandom(this.opts.seed, `behaviour:${room}/${name}`) } } : {}),
-        log: this.opts.log,
       }),
     };
     this.members.push(m);

@@ -35,7 +35,6 @@ export type BrowserStudentOptions = {
   nack?: boolean;
   /** Voice answers: speak the utterance `afterMs` after each voice question (file timing from prepareUtterance). */
   speak?: { afterMs: number; leadMs: number; speechMs: number; durationMs: number };
-  log?: (line: string) => void;
 };
 
 export class BrowserStudent {
@@ -51,8 +50,6 @@ export class BrowserStudent {
   joinRetries = 0;
   /** Page clock − this process's clock (ms), measured at join by a round trip. */
   pageClockOffsetMs = 0;
-  /** Observation drains and their cost (ms), for the probe's own overhead. */
-  drainMs: number[] = [];
   private page?: Page;
   private poller?: NodeJS.Timeout;
   private polling?: Promise<void>;
@@ -93,7 +90,6 @@ export class BrowserStudent {
   async poll(): Promise<void> {
     const page = this.page;
     if (!page || page.isClosed()) return;
-    const t = performance.now();
     let got: { obs: PageObservations | null; questions: BrowserQuestion[]; results: PageResult[] };
     try {
       got = await page.evaluate(() => {
@@ -108,7 +104,6 @@ export class BrowserStudent {
       if (!page.isClosed()) this.errors.push(`poll: ${(e as Error).message}`);
       return;
     }
-    this.drainMs.push(performance.now() - t);
     const off = this.pageClockOffsetMs;
     if (got.obs) {
       for (const f of got.obs.frames) {
