@@ -85,10 +85,11 @@ rooms:
       );
       // Presentation comes after the wire: the browser adds decode + jitter buffer + render.
       expect(p.latencyMs.p50).toBeGreaterThan(light.summary.latencyMs.p50);
-      // Measured p50: 18–77 ms on a quiet machine, 250–420 ms when the same 2 cores were contended
-      // (the light students' wire p50 rose from 2 to 19–45 ms at the same time): a sanity bound.
-      expect(p.latencyMs.p50).toBeLessThan(500);
-      expect(p.latencyMs.p95).toBeLessThan(1000);
+      // What the browser adds on top of the wire (decode, jitter buffer, render) is bounded, judged
+      // against the light student of the same run: measured p50 18–77 ms over a 2 ms wire on a quiet
+      // machine; 250–660 ms over a 19–274 ms wire while the 2 cores were contended.
+      expect(p.latencyMs.p50).toBeLessThan(light.summary.latencyMs.p50 + 400);
+      expect(p.latencyMs.p95).toBeLessThan(light.summary.latencyMs.p95 + 800);
       // Seamless at presentation: a 60 Hz compositor may skip one frame (gap ≈ +33 ms); a held switch is 10 × that.
       for (const g of p.switchGaps) expect(Math.abs(g.gapMs)).toBeLessThan(2 * FRAME_MS);
       // Every marker of the lesson is found and paired (its absolute offset is Chromium's headless
