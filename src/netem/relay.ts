@@ -146,6 +146,37 @@ class DeliveryHeap {
 }
 
 /**
+ * How late timed deliveries left the relay (negative = early, see EARLY_TOLERANCE_MS): 0.05 ms bins
+ * from −1 ms to +99 ms, anything beyond in the end bins.
+ */
+class LatenessHistogram {
+  private static readonly BIN_MS = 0.05;
+  private static readonly FROM_MS = -1;
+  private readonly bins = new Uint32Array(2000);
+  count = 0;
+  maxMs = -Infinity;
+
+  add(lateMs: number): void {
+    const i = Math.floor((lateMs - LatenessHistogram.FROM_MS) / LatenessHistogram.BIN_MS);
+    this.bins[Math.max(0, Math.min(this.bins.length - 1, i))]!++;
+    this.count++;
+    if (lateMs > this.maxMs) this.maxMs = lateMs;
+  }
+
+  /** Middle of the bin holding quantile q (0–1); 0 when nothing was timed. */
+  quantile(q: number): number {
+    if (this.count === 0) return 0;
+    const rank = Math.max(1, Math.ceil(q * this.count));
+    let seen = 0;
+    for (let i = 0; i < this.bins.length; i++) {
+      seen += this.bins[i]!;
+      if (seen >= rank) return Math.min(this.maxMs, LatenessHistogram.FROM_MS + (i + 0.5) * LatenessHistogram.BIN_MS);
+    }
+    return this.maxMs;
+  }
+}
+
+/**
  * A timer firing this early (ms) still delivers. libuv timers have 1 ms granularity and fire up to
  * ~1 ms after their due time, so the timer is armed ~1 ms early and delivers anything due within
  * this window: the delivery error is then centred on 0 instead of biased late (+0.5–1 ms measured).
@@ -157,6 +188,7 @@ class Pipe {
   readonly engine: LinkEngine;
   readonly counters = zeroCounters();
   readonly heap = new DeliveryHeap();
+  readonly lateness = new LatenessHistogram();
   target: Endpoint | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private timerAtMs = Infinity;
@@ -242,8 +274,12 @@ class Pipe {
 
   flush(): void {
     const heap = this.heap;
-    const limit = this.clock.nowMs() + EARLY_TOLERANCE_MS;
-    while (heap.size > 0 && heap.peekAt() <= limit) this.send(heap.pop());
+    const now = this.clock.nowMs();
+    const limit = now + EARLY_TOLERANCE_MS;
+    while (heap.size > 0 && heap.peekAt() <= limit) {
+      this.lateness.add(now - heap.peekAt());
+      this.send(heap.pop());
+    }
     this.arm();
   }
 
@@ -363,6 +399,16 @@ export class UdpRelay implements ParamsTarget {
   /** Per RTP payload type of a direction: packets in and dropped by the model (loss or queue). */
   rtpCounters(direction: Direction): Map<number, { packetsIn: number; dropped: number }> {
     return new Map([...this.pipe(direction).rtp].map(([k, v]) => [k, { ...v }]));
+  }
+
+  /**
+   * The relay's own timing error: how late (ms) copies that waited for their delivery time left
+   * (timer and event-loop lateness; p50/p95 to 0.05 ms). A calibration compares against the delay
+   * actually applied, which is the profile's plus this.
+   */
+  lateness(direction: Direction): { count: number; p50Ms: number; p95Ms: number; maxMs: number } {
+    const h = this.pipe(direction).lateness;
+    return { count: h.count, p50Ms: h.quantile(0.5), p95Ms: h.quantile(0.95), maxMs: h.count ? h.maxMs : 0 };
   }
 
   /** Packets waiting in the relay for their delivery time. */

@@ -1,5 +1,7 @@
 // Calibration: a fixed down-delay injected by the relay comes back as e2e latency over a clean
-// student in the same room (who also goes through a relay, so the relay's own cost cancels).
+// student in the same room (who also goes through a relay, so the relay's own cost cancels). The
+// relay's timer lateness does not cancel (the clean link never waits for a timer): it is measured by
+// the relay and checked on its own, and the metric is held to the delay actually applied.
 import { describe, it, expect, beforeAll } from "vitest";
 import { runYaml, student, report } from "../helpers/class-run.js";
 import type { RunResult } from "../../src/scenario/runner.js";
@@ -24,16 +26,43 @@ rooms:
 
 describe("calibration: fixed down-delay → latency", () => {
   for (const d of [50, 100, 150]) {
-    it(`+${d} ms down-delay raises video and audio latency by ${d} ± 2 ms over clean`, () => {
-      const clean = student(r, "clean").summary;
-      const s = student(r, `d${d}`).summary;
-      const video = s.latencyMs.p50 - clean.latencyMs.p50;
-      const audio = s.audioLatencyMs.p50 - clean.audioLatencyMs.p50;
-      report(`down-delay ${d} ms, video latency p50 over clean`, d, video, 2);
-      report(`down-delay ${d} ms, audio latency p50 over clean`, d, audio, 2);
-      expect(s.latencyMs.count).toBeGreaterThan(200);
-      expect(Math.abs(video - d)).toBeLessThanOrEqual(2);
-      expect(Math.abs(audio - d)).toBeLessThanOrEqual(2);
+    it(`+${d} ms down-delay raises video and audio latency over clean by the delay applied (${d} ms + the relay's measured lateness) ± 2 ms`, () => {
+      const clean = student(r, "clean");
+      const delayed = student(r, `d${d}`);
+      // Frame by frame (same clip and index at both students): the teacher's own send jitter is
+      // common to both and cancels, which a difference of two p50s does not (it read +3.1 ms with
+      // both cores busy while the paired median stayed within the relay's lateness).
+      const video = pairedMedian(delayed.agent.frames, clean.agent.frames, (f) => `${f.clipId}:${f.frameIndex}`, (f) => f.completeUnixMs);
+      const audio = pairedMedian(delayed.agent.audio, clean.agent.audio, (a) => `${a.clipId}:${a.index}`, (a) => a.arrivalUnixMs);
+      // What the relay actually applied: the profile's delay plus its own timer lateness, which it
+      // measures (p50 0.1–0.5 ms, quiet or contended). The metric must recover that.
+      const late = delayed.relay!.lateness("down");
+      const applied = d + late.p50Ms;
+      report(`down-delay ${d} ms, relay's own lateness p50 (p95 ${late.p95Ms.toFixed(2)})`, 0, late.p50Ms, 3);
+      report(`down-delay ${d} ms, video latency over clean (per-frame median, ${video.pairs} frames) vs applied`, applied, video.median, 2);
+      report(`down-delay ${d} ms, audio latency over clean (per-packet median, ${audio.pairs} packets) vs applied`, applied, audio.median, 2);
+      const summaryVideo = delayed.summary.latencyMs.p50 - clean.summary.latencyMs.p50;
+      report(`down-delay ${d} ms, summary video latency p50 over clean`, applied, summaryVideo, 5);
+      expect(late.count).toBeGreaterThan(500);
+      expect(late.p50Ms).toBeLessThanOrEqual(3);
+      expect(video.pairs).toBeGreaterThan(200);
+      expect(audio.pairs).toBeGreaterThan(300);
+      expect(Math.abs(video.median - applied)).toBeLessThanOrEqual(2);
+      expect(Math.abs(audio.median - applied)).toBeLessThanOrEqual(2);
+      expect(Math.abs(summaryVideo - applied)).toBeLessThanOrEqual(5);
     });
   }
 });
+
+/** Median of a − b over the items both lists hold (matched by key). */
+function pairedMedian<T>(a: readonly T[], b: readonly T[], key: (x: T) => string, t: (x: T) => number): { median: number; pairs: number } {
+  const at = new Map(b.map((x) => [key(x), t(x)]));
+  const d: number[] = [];
+  for (const x of a) {
+    const other = at.get(key(x));
+    if (other !== undefined) d.push(t(x) - other);
+  }
+  d.sort((p, q) => p - q);
+  const m = d.length;
+  return { median: m === 0 ? NaN : m % 2 ? d[(m - 1) / 2]! : (d[m / 2 - 1]! + d[m / 2]!) / 2, pairs: m };
+}

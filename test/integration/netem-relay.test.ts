@@ -103,6 +103,14 @@ describe("UdpRelay on loopback", () => {
     expect(atTeacher.every((r) => r.from === relay.teacherFacingPort)).toBe(true);
     // Equal delays keep arrival order (ties leave in arrival order).
     expect(atStudent.map((r) => r.seq)).toEqual([...Array(100).keys()]);
+    // The relay's own lateness record: every delayed copy timed, none in the clean direction, and its
+    // p50 explains the added delay's excess over 50 ms (within the clean direction's own spread).
+    const late = relay.lateness("down");
+    expect(late.count).toBe(100);
+    expect(relay.lateness("up").count).toBe(0);
+    expect(late.p50Ms).toBeGreaterThanOrEqual(-0.5);
+    expect(Math.abs(added - 50 - late.p50Ms)).toBeLessThanOrEqual(1.5);
+    console.log(`relay: lateness p50 ${late.p50Ms.toFixed(2)} p95 ${late.p95Ms.toFixed(2)} max ${late.maxMs.toFixed(2)} ms`);
     console.log(`relay: down median ${median(down).toFixed(2)} ms, up (clean) median ${median(up).toFixed(2)} ms, added ${added.toFixed(2)} ms`);
   });
 
