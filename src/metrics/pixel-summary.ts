@@ -40,9 +40,10 @@ import type { Point, Tags } from "./sample.js";
 /**
  * The detectors' own lip-sync bias (ms), subtracted from every raw reading (DESIGN.md: measured by
  * running the same detectors on the source). 0: the frame code names the flash frame and the
- * matched filter finds a source soundtrack's bursts at their first sample (marker-worklet test).
- * What Chromium adds on top (a clean clip read −48…−50 ms through the teacher) is the browser's
- * A/V as heard, not detector bias: docs/pixel-probe.md.
+ * matched filter finds a source soundtrack's bursts at their first sample (marker-detector test).
+ * What Chromium adds on top (a clean clip reads −50…+47 ms through the teacher, as its own A/V sync
+ * moves; its estimatedPlayoutTimestamp difference moves with it) is the browser's A/V, not detector
+ * bias: docs/pixel-probe.md.
  */
 export const PIXEL_LIPSYNC_BIAS_MS = 0;
 /** A flash and a marker further apart than this are not the same sync marker. */
@@ -71,6 +72,8 @@ export type LipSyncPair = {
   offsetMs: number;
   /** The onset frame's own presentation − marker − bias. */
   presentedOffsetMs?: number;
+  /** Chromium's own reading at that moment: audio − video estimatedPlayoutTimestamp of the nearest getStats snapshot (≤ 1 s away). */
+  playoutOffsetMs?: number;
   clipId?: number;
   frameIndex?: number;
   score: number;
@@ -106,7 +109,15 @@ export type PixelSummary = {
   /** audio − video estimatedPlayoutTimestamp per snapshot. */
   playoutLipSyncMs: Summary;
   video?: PixelStreamStats & { framesDecoded?: number; framesDropped?: number; jitterBufferMs?: number };
-  audio?: PixelStreamStats & { concealmentRatio: number; concealmentEvents?: number; interruptionCount?: number; totalInterruptionMs?: number };
+  audio?: PixelStreamStats & {
+    concealmentRatio: number;
+    concealmentEvents?: number;
+    interruptionCount?: number;
+    totalInterruptionMs?: number;
+    jitterBufferMs?: number;
+    /** The output device's own playout delay (media-playout), after the hand-off lip-sync is read at. */
+    outputDelayMs?: number;
+  };
   /** candidate-pair currentRoundTripTime. */
   rttMs: Summary;
   mos: { audioR: number; audio: number; video: number };
@@ -315,9 +326,17 @@ export function summarizePixel(input: PixelInput): PixelSummary {
   const coded = frames.filter((f) => f.clipId !== undefined).length;
 
   const { pairs, flashes } = lipSyncPairs(frames, input.observations.markers, fps, biasMs);
-  const playoutSync = stats
-    .map((s) => (s.audio?.estimatedPlayoutTimestamp !== undefined && s.video?.estimatedPlayoutTimestamp !== undefined ? s.audio.estimatedPlayoutTimestamp - s.video.estimatedPlayoutTimestamp : NaN))
-    .filter(Number.isFinite);
+  const playout = stats.flatMap((s) =>
+    s.audio?.estimatedPlayoutTimestamp !== undefined && s.video?.estimatedPlayoutTimestamp !== undefined
+      ? [{ at: s.atUnixMs, offsetMs: s.audio.estimatedPlayoutTimestamp - s.video.estimatedPlayoutTimestamp }]
+      : [],
+  );
+  const playoutSync = playout.map((p) => p.offsetMs);
+  for (const p of pairs) {
+    let near: (typeof playout)[number] | undefined;
+    for (const q of playout) if (Math.abs(q.at - p.flashUnixMs) <= 1000 && (!near || Math.abs(q.at - p.flashUnixMs) < Math.abs(near.at - p.flashUnixMs))) near = q;
+    if (near) p.playoutOffsetMs = near.offsetMs;
+  }
 
   const first = stats[0];
   const last = stats[stats.length - 1];
@@ -348,6 +367,8 @@ export function summarizePixel(input: PixelInput): PixelSummary {
         concealmentEvents: la.concealmentEvents,
         interruptionCount: la.interruptionCount,
         totalInterruptionMs: la.totalInterruptionDuration !== undefined ? la.totalInterruptionDuration * 1000 : undefined,
+        jitterBufferMs: la.jitterBufferDelay !== undefined && la.jitterBufferEmittedCount ? (la.jitterBufferDelay / la.jitterBufferEmittedCount) * 1000 : undefined,
+        outputDelayMs: last.audioPlayout?.totalSamplesCount ? (last.audioPlayout.totalPlayoutDelay / last.audioPlayout.totalSamplesCount) * 1000 : undefined,
       };
     }
   }

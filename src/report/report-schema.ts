@@ -106,7 +106,9 @@ const PixelSummary = z
     statsFreezes: z.object({ count: num, totalMs: num }).optional(),
     switchGaps: z.array(SwitchGap),
     lipSync: z.object({
-      pairs: z.array(z.object({ flashUnixMs: num, markerUnixMs: num, offsetMs: num, clipId: num.optional(), frameIndex: num.optional(), score: num })),
+      pairs: z.array(
+        z.object({ flashUnixMs: num, markerUnixMs: num, offsetMs: num, playoutOffsetMs: num.optional(), clipId: num.optional(), frameIndex: num.optional(), score: num }),
+      ),
       offsetMs: Summary.describe("per marker: flash presented − burst played − detector bias; positive = audio leads"),
       biasMs: num,
       flashes: num,
@@ -119,6 +121,8 @@ const PixelSummary = z
       concealmentEvents: num.optional(),
       interruptionCount: num.optional(),
       totalInterruptionMs: num.optional(),
+      jitterBufferMs: num.optional(),
+      outputDelayMs: num.optional().describe("the audio output device's reported playout delay (media-playout), after the hand-off lip-sync is read at"),
     }).optional(),
     rttMs: Summary,
     mos: z.object({ audioR: num, audio: num, video: num }),

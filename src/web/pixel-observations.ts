@@ -42,6 +42,11 @@ export type StatsSnapshot = {
   audio?: InboundRtpStats;
   /** candidate-pair currentRoundTripTime (s → ms). */
   rttMs?: number;
+  /**
+   * media-playout (webrtc-stats RTCAudioPlayoutStats): Σ over played samples of each one's delay
+   * from leaving the jitter buffer to the output device playing it (s), and how many samples.
+   */
+  audioPlayout?: { totalPlayoutDelay: number; totalSamplesCount: number };
   /** remote-outbound-rtp roundTripTime (needs RTCP XR), ms, per kind. */
   remoteOutbound?: { video?: { roundTripTimeMs?: number }; audio?: { roundTripTimeMs?: number } };
 };
@@ -62,6 +67,8 @@ export type InboundRtpStats = {
   totalFreezesDuration?: number;
   jitterBufferDelay?: number;
   jitterBufferEmittedCount?: number;
+  jitterBufferTargetDelay?: number;
+  jitterBufferMinimumDelay?: number;
   /** Audio: concealment (webrtc-stats). */
   totalSamplesReceived?: number;
   concealedSamples?: number;

@@ -7,21 +7,24 @@
 // Per presented frame (requestVideoFrameCallback): new VideoFrame(video) + copyTo (0.1 ms at 360p,
 // CHROMIUM.md; canvas costs 45× more), the frame code from the luma plane, the flash square's mean
 // luma, and the callback metadata as Unix ms (performance.timeOrigin + t).
-// Audio: the remote stream → MediaStreamSource → marker-worklet.js (matched filter). The page must
-// also play that stream in an <audio> element (muted is fine), or Chromium never pulls its jitter
-// buffer and WebAudio hears silence (CHROMIUM.md).
-// Audio time mapping: the worklet reports the burst's first sample as a context frame f;
-// getOutputTimestamp() pairs a context time c with the performance time p at which the sample at c
-// leaves for the output device, so played = timeOrigin + p + (f / sampleRate − c)·1000. Its bias:
-// the MediaStreamSource input FIFO is not the <audio> element's path, and an output device's
-// latency is whatever the (headless, fake) device reports; the pixel summary removes the
-// detectors' combined bias, measured in test/integration/pixel-probe.test.ts.
+// Audio: each remote audio track → MediaStreamTrackProcessor → marker-detector.ts (matched filter),
+// on this thread (2.0 % of a core, measured: 202 ms per 10 s; it also runs in third-party pages,
+// where a worker from our origin could not). The page must also play that stream in an <audio> element (muted is fine): the track's
+// sinks, this one included, are fed only as Chromium's jitter buffer is pulled for playout
+// (CHROMIUM.md). Each AudioData chunk's timestamp is that pull, on this document's performance
+// clock (measured: it trails performance.now() at delivery by ≈ 0.2 ms), so a burst's time is its
+// chunk's timestamp + its offset in the chunk: what the <audio> element hands to the output device.
+// The AudioWorklet tap used before read a WebAudio input FIFO instead, whose delay was a different
+// constant in every window (−356…+169 ms for the same in-sync stream).
 import { readFrameCode } from "../../media/frame-code.js";
 import { flashRect, syncChirp } from "../../media/clip-pattern.js";
 import type { AudioMarker, InboundRtpStats, PageObservations, PageProbe, PresentedFrame, StatsSnapshot } from "../pixel-observations.js";
-import type { MarkerWorkletOptions } from "./marker-worklet.js";
+import { MarkerDetector } from "./marker-detector.js";
 
 declare global {
+  // Chromium's MediaStreamTrackProcessor (W3C mediacapture-transform), not in TypeScript's lib DOM.
+  // eslint-disable-next-line no-var
+  var MediaStreamTrackProcessor: { new (init: { track: MediaStreamTrack; maxBufferSize?: number }): { readonly readable: ReadableStream<AudioData> } };
   interface Window {
     __proctorProbe?: Probe;
     __proctorPeerConnections?: RTCPeerConnection[];
@@ -35,8 +38,6 @@ export type ProbeOptions = {
   markerThreshold?: number;
   /** Peaks closer than this to a reported burst are ignored (ms). Default 500 (markers are 1 s apart). */
   markerRefractoryMs?: number;
-  /** Where marker-worklet.js is. Default: next to this module. */
-  workletUrl?: string | URL;
   /** Records kept between two drains before the oldest are dropped (and an error noted). Default 50 000. */
   maxPending?: number;
 };
@@ -178,38 +179,19 @@ function createProbe(opts: ProbeOptions): Probe {
     return stop;
   }
 
-  let ctx: AudioContext | undefined;
-  let workletReady: Promise<void> | undefined;
   async function watchAudio(stream: MediaStream): Promise<() => void> {
     const tracks = stream.getAudioTracks().filter((t) => !watchedTracks.has(t.id));
     if (tracks.length === 0) return () => {};
-    for (const t of tracks) watchedTracks.add(t.id);
-    ctx ??= new AudioContext();
-    const ac = ctx;
-    workletReady ??= ac.audioWorklet.addModule(opts.workletUrl ?? new URL("./marker-worklet.js", import.meta.url));
-    await workletReady;
-    if (ac.state !== "running") await ac.resume().catch((e: unknown) => fail("AudioContext.resume", e));
-    const source = ac.createMediaStreamSource(new MediaStream(tracks));
-    const processorOptions: MarkerWorkletOptions = {
-      template: syncChirp(ac.sampleRate),
-      threshold: opts.markerThreshold ?? 0.5,
-      refractoryMs: opts.markerRefractoryMs ?? 500,
-    };
-    const node = new AudioWorkletNode(ac, "proctor-marker", { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: "explicit", processorOptions });
-    // A node must lead to the destination to be rendered; a zero gain keeps it silent.
-    const mute = ac.createGain();
-    mute.gain.value = 0;
-    source.connect(node);
-    node.connect(mute);
-    mute.connect(ac.destination);
-    node.port.onmessage = (ev: MessageEvent<{ frame: number; score: number }>) => {
-      const { frame, score } = ev.data;
-      push(markers, { playedUnixMs: contextToUnixMs(ac, frame / ac.sampleRate), score });
-    };
+    if (typeof MediaStreamTrackProcessor !== "function") {
+      fail("watchAudio", new Error("MediaStreamTrackProcessor is not available: no sync markers"));
+      return () => {};
+    }
+    const stopsHere = tracks.map((t) => {
+      watchedTracks.add(t.id);
+      return tapAudio(t, opts, (m) => push(markers, m), fail);
+    });
     const stop = (): void => {
-      node.port.onmessage = null;
-      source.disconnect();
-      node.disconnect();
+      for (const s of stopsHere) s();
       stops.delete(stop);
     };
     stops.add(stop);
@@ -288,22 +270,71 @@ function createProbe(opts: ProbeOptions): Probe {
     autoWatch,
     stop(): void {
       for (const s of [...stops]) s();
-      void ctx?.close();
-      ctx = undefined;
-      workletReady = undefined;
     },
   };
 }
 
-/** Context time (s) → Unix ms through the output timestamp pair (see header). */
-function contextToUnixMs(ac: AudioContext, contextSec: number): number {
-  const ts = ac.getOutputTimestamp();
-  if (ts.contextTime !== undefined && ts.performanceTime !== undefined && ts.performanceTime > 0) {
-    return performance.timeOrigin + ts.performanceTime + (contextSec - ts.contextTime) * 1000;
-  }
-  // No output timestamp yet: the current render time, plus the latency the context reports.
-  const latency = (ac.baseLatency ?? 0) + (ac.outputLatency ?? 0);
-  return performance.timeOrigin + performance.now() + (contextSec - ac.currentTime + latency) * 1000;
+/** Samples of AudioData chunks kept to time a marker found up to this long after its chunk. */
+const CHUNKS_KEPT = 64;
+
+/**
+ * Read a remote audio track as it is played (see header) and report each sync burst's first sample
+ * as the moment it was handed to the output device: its chunk's timestamp + its offset in the chunk.
+ */
+function tapAudio(track: MediaStreamTrack, opts: ProbeOptions, onMarker: (m: AudioMarker) => void, fail: (what: string, e: unknown) => void): () => void {
+  const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+  let stopped = false;
+  let detector: MarkerDetector | undefined;
+  let rate = 0;
+  let buf = new Float32Array(0);
+  // Ring of (first sample index, timestamp ms) per chunk.
+  const starts = new Float64Array(CHUNKS_KEPT);
+  const times = new Float64Array(CHUNKS_KEPT);
+  let chunks = 0;
+  const timeOf = (frame: number): number | undefined => {
+    for (let k = chunks - 1; k >= Math.max(0, chunks - CHUNKS_KEPT); k--) {
+      const i = k % CHUNKS_KEPT;
+      if (starts[i]! <= frame) return times[i]! + ((frame - starts[i]!) * 1000) / rate;
+    }
+    return undefined;
+  };
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      const { value: data, done } = await reader.read();
+      if (done || !data) return;
+      try {
+        if (!detector || data.sampleRate !== rate) {
+          rate = data.sampleRate;
+          detector = new MarkerDetector({
+            template: syncChirp(rate),
+            threshold: opts.markerThreshold ?? 0.5,
+            refractoryFrames: Math.round(((opts.markerRefractoryMs ?? 500) * rate) / 1000),
+          });
+          chunks = 0;
+        }
+        const n = data.numberOfFrames;
+        if (buf.length !== n) buf = new Float32Array(n);
+        data.copyTo(buf, { planeIndex: 0, format: "f32-planar" });
+        const i = chunks % CHUNKS_KEPT;
+        starts[i] = detector.pushed;
+        times[i] = data.timestamp / 1000;
+        chunks++;
+        detector.push(buf, (frame, score) => {
+          const t = timeOf(frame);
+          if (t !== undefined) onMarker({ playedUnixMs: unixMs(t), score });
+        });
+      } finally {
+        data.close();
+      }
+    }
+  };
+  loop().catch((e: unknown) => {
+    if (!stopped) fail("audio tap", e);
+  });
+  return () => {
+    stopped = true;
+    reader.cancel().catch(() => {});
+  };
 }
 
 /** Mean luma of the flash square's inner half (clip-pattern.ts flashRect). */
@@ -396,6 +427,10 @@ function reduceStats(reports: RTCStatsReport[], atUnixMs: number): StatsSnapshot
         const selected = pairId !== undefined ? s.id === pairId : s.nominated === true && s.state === "succeeded";
         const rtt = num(s.currentRoundTripTime);
         if (selected && rtt !== undefined) snap.rttMs = rtt * 1000;
+      } else if (s.type === "media-playout" && s.kind === "audio") {
+        const delay = num(s.totalPlayoutDelay);
+        const count = num(s.totalSamplesCount);
+        if (delay !== undefined && count !== undefined && count > (snap.audioPlayout?.totalSamplesCount ?? 0)) snap.audioPlayout = { totalPlayoutDelay: delay, totalSamplesCount: count };
       } else if (s.type === "remote-outbound-rtp") {
         const rtt = num(s.roundTripTime);
         if (rtt !== undefined && (s.kind === "video" || s.kind === "audio")) {
@@ -430,6 +465,8 @@ function inbound(s: Record<string, unknown>): InboundRtpStats {
     "totalFreezesDuration",
     "jitterBufferDelay",
     "jitterBufferEmittedCount",
+    "jitterBufferTargetDelay",
+    "jitterBufferMinimumDelay",
     "totalSamplesReceived",
     "concealedSamples",
     "concealmentEvents",

@@ -1,35 +1,24 @@
-// AudioWorklet: finds the sync-marker bursts (clip-pattern.ts syncChirp) in the audio the page
-// really plays, with a normalised matched filter, and posts each burst's first sample frame.
+// Finds the sync-marker bursts (clip-pattern.ts syncChirp) in a stream of audio samples with a
+// normalised matched filter, and reports each burst's first sample:
 //
 //   score(s) = Σ x[s+i]·t[i] / sqrt(Σ t[i]² · Σ x[s+i]²)     i = 0..N−1, N = template length
 //
-// s is a context sample frame (currentFrame + index in the block), so s / sampleRate is the burst's
-// start on the AudioContext clock; the main thread maps that to performance time (probe.ts).
-// Cost: the search runs on the signal and template averaged over 4 samples (a box filter: −1.3 dB
-// at 3.4 kHz, so the chirp survives; 11–12 kHz is plenty for a 300–3400 Hz burst), i.e. 1/16 of a
-// full-rate filter, and is refined at every full-rate sample (±8) around the coarse peak. A peak is
-// reported once the coarse score stayed below the best for half a template after it (so the true
-// maximum was seen), if the refined score still reaches the threshold; later peaks within
-// `refractoryMs` of a reported one are ignored. Measured in Node (same V8): sample-exact on a
-// synthetic signal.
-// Message posted: { frame: number; score: number }.
+// s counts samples since the first one pushed; the caller maps it to a time (probe.ts: the
+// AudioData chunk that held it). Cost: the search runs on the signal and template averaged over 4
+// samples (a box filter: −1.3 dB at 3.4 kHz, so the chirp survives; 11–12 kHz is plenty for a
+// 300–3400 Hz burst), i.e. 1/16 of a full-rate filter, and is refined at every full-rate sample
+// (±8) around the coarse peak. A peak is reported once the coarse score stayed below the best for
+// half a template after it (so the true maximum was seen), if the refined score still reaches the
+// threshold; later peaks within `refractoryFrames` of a reported one are ignored. Sample-exact on
+// clip soundtracks (test/unit/marker-detector.test.ts). Pure: runs in the page and in Node.
 
-// AudioWorkletGlobalScope is not in lib DOM: the few names used here.
-declare const sampleRate: number;
-declare class AudioWorkletProcessor {
-  readonly port: MessagePort;
-  constructor(options?: unknown);
-}
-declare function registerProcessor(name: string, ctor: new (options: { processorOptions?: unknown }) => AudioWorkletProcessor): void;
-declare const currentFrame: number;
-
-export type MarkerWorkletOptions = {
+export type MarkerDetectorOptions = {
   /** syncChirp(sampleRate): the matched-filter template. */
   template: Float32Array;
   /** Minimum normalised score (0..1) to report. */
   threshold: number;
-  /** Ignore peaks within this time of a reported one (ms). */
-  refractoryMs: number;
+  /** Ignore peaks within this many samples of a reported one. */
+  refractoryFrames: number;
 };
 
 const DECIMATE = 4;
@@ -37,7 +26,7 @@ const RING = 1 << 14; // full rate: ≥ template (≤ 1920 at 48 kHz) · 1.5 + a
 const DRING = RING / DECIMATE;
 
 /** A ring of samples with prefix sums of their squares, for normalised correlation. */
-class Window {
+class SampleRing {
   readonly x: Float32Array;
   private readonly sq: Float64Array; // sq[f & mask] = Σx² of samples < f
   private readonly mask: number;
@@ -85,24 +74,21 @@ function energy(t: Float32Array): number {
   return e;
 }
 
-class MarkerProcessor extends AudioWorkletProcessor {
+export class MarkerDetector {
   private readonly t: Float32Array;
   private readonly tEnergy: number;
   private readonly td: Float32Array; // the template decimated the same way as the signal
   private readonly tdEnergy: number;
   private readonly threshold: number;
   private readonly refractoryFrames: number;
-  private readonly full = new Window(RING);
-  private readonly dec = new Window(DRING);
+  private readonly full = new SampleRing(RING);
+  private readonly dec = new SampleRing(DRING);
   private acc = 0;
-  private firstFrame = -1;
   private bestScore = 0;
   private bestLag = -1; // decimated index
   private lastReported = -Infinity;
 
-  constructor(options: { processorOptions?: unknown }) {
-    super(options);
-    const o = options.processorOptions as MarkerWorkletOptions;
+  constructor(o: MarkerDetectorOptions) {
     this.t = o.template;
     this.tEnergy = energy(this.t);
     this.td = new Float32Array(Math.floor(this.t.length / DECIMATE));
@@ -113,16 +99,19 @@ class MarkerProcessor extends AudioWorkletProcessor {
     }
     this.tdEnergy = energy(this.td);
     this.threshold = o.threshold;
-    this.refractoryFrames = Math.round((o.refractoryMs * sampleRate) / 1000);
+    this.refractoryFrames = o.refractoryFrames;
   }
 
-  process(inputs: Float32Array[][]): boolean {
-    const ch = inputs[0]?.[0];
-    const blockLen = ch?.length ?? 128;
-    if (this.firstFrame < 0) this.firstFrame = currentFrame;
+  /** Samples pushed so far: the index the next pushed sample gets. */
+  get pushed(): number {
+    return this.full.pushed;
+  }
+
+  /** Feed samples (any block size); `onMarker` gets each burst's first-sample index and score. */
+  push(samples: Float32Array, onMarker: (frame: number, score: number) => void): void {
     const nd = this.td.length;
-    for (let i = 0; i < blockLen; i++) {
-      const x = ch ? ch[i]! : 0;
+    for (let i = 0; i < samples.length; i++) {
+      const x = samples[i]!;
       this.full.push(x);
       this.acc += x;
       if (this.full.pushed % DECIMATE !== 0) continue;
@@ -136,14 +125,13 @@ class MarkerProcessor extends AudioWorkletProcessor {
         this.bestScore = sc;
         this.bestLag = m;
       }
-      if (this.bestLag >= 0 && m - this.bestLag > nd / 2) this.finish();
+      if (this.bestLag >= 0 && m - this.bestLag > nd / 2) this.finish(onMarker);
     }
-    return true;
   }
 
   /** Refine at full rate around the coarse peak (those samples are still in the ring) and report. */
-  private finish(): void {
-    const centre = this.bestLag * DECIMATE; // full-rate index (frames since firstFrame)
+  private finish(onMarker: (frame: number, score: number) => void): void {
+    const centre = this.bestLag * DECIMATE;
     let best = centre;
     let bestScore = -1;
     for (let s = Math.max(0, centre - 2 * DECIMATE); s <= centre + 2 * DECIMATE; s++) {
@@ -153,14 +141,11 @@ class MarkerProcessor extends AudioWorkletProcessor {
         best = s;
       }
     }
-    const frame = this.firstFrame + best;
-    if (bestScore >= this.threshold && frame - this.lastReported >= this.refractoryFrames) {
-      this.lastReported = frame;
-      this.port.postMessage({ frame, score: bestScore });
+    if (bestScore >= this.threshold && best - this.lastReported >= this.refractoryFrames) {
+      this.lastReported = best;
+      onMarker(best, bestScore);
     }
     this.bestLag = -1;
     this.bestScore = 0;
   }
 }
-
-registerProcessor("proctor-marker", MarkerProcessor);
