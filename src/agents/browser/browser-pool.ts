@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer, { type Browser } from "puppeteer-core";
-import { CHROMIUM, STUDENT_ARGS, chromiumUnavailable, fakeAudioCaptureArgs } from "./chromium-flags.js";
+import { CHROMIUM, STUDENT_ARGS, chromiumUnavailable, extraChromiumArgs, fakeAudioCaptureArgs } from "./chromium-flags.js";
 
 export class BrowserPool {
   /** Launches by microphone key; the promise is kept so students joining at once share one launch. */
@@ -33,7 +33,7 @@ export class BrowserPool {
         executablePath: binary,
         headless: true,
         userDataDir: profileDir,
-        args: [...STUDENT_ARGS, ...(micWav ? fakeAudioCaptureArgs(micWav) : [])],
+        args: [...STUDENT_ARGS, ...(micWav ? fakeAudioCaptureArgs(micWav) : []), ...extraChromiumArgs()],
         defaultViewport: { width: 660, height: 420 },
         protocolTimeout: 60_000,
       });

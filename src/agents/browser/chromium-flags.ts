@@ -32,6 +32,11 @@ export const STUDENT_ARGS = [
   "--disable-backgrounding-occluded-windows",
 ];
 
+/** Extra flags from $PROCTOR_CHROMIUM_ARGS (space-separated), appended to a student browser's. */
+export function extraChromiumArgs(env: string | undefined = process.env.PROCTOR_CHROMIUM_ARGS): string[] {
+  return (env ?? "").split(/\s+/).filter((a) => a.length > 0);
+}
+
 /** Fake microphone from a WAV file (voice answers), played once from its start by each capture. */
 export function fakeAudioCaptureArgs(wavPath: string): string[] {
   return ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-audio-capture=${wavPath}%noloop`];
