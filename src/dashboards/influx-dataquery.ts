@@ -87,7 +87,8 @@ export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
 export function tagVariable(opts: {
   name: string;
   label: string;
-  from: string;
+  /** Measurement(s) whose tag values are listed. */
+  from: string | readonly string[];
   key: string;
   where?: readonly Condition[];
   multi?: boolean;

@@ -205,9 +205,10 @@ export function select(...selectors: Selector[]): SelectQuery {
 }
 
 /** `SHOW TAG VALUES [FROM "m"] WITH KEY = "key" [WHERE …]` — the shape of a Grafana query variable. */
-export function showTagValues(opts: { from?: string; key: string; where?: readonly Condition[] }): string {
+export function showTagValues(opts: { from?: string | readonly string[]; key: string; where?: readonly Condition[] }): string {
   let q = "SHOW TAG VALUES";
-  if (opts.from !== undefined) q += ` FROM ${quoteIdent(opts.from)}`;
+  const from = typeof opts.from === "string" ? [opts.from] : (opts.from ?? []);
+  if (from.length) q += ` FROM ${from.map(quoteIdent).join(", ")}`;
   q += ` WITH KEY = ${quoteIdent(opts.key)}`;
   const where = opts.where ?? [];
   if (where.some((c) => c.kind === "timeFilter")) throw new InfluxQLError("SHOW TAG VALUES takes no $timeFilter on InfluxDB 1.x (tsm1 index)");

@@ -410,7 +410,8 @@ export function summarizePixel(input: PixelInput): PixelSummary {
  * One `pixel` point per student per second (tags as the wire tier's `wire` points): presented
  * frames, latency p50/p95/max, frame codes read, lip-sync of the markers in that second, and, from
  * consecutive getStats snapshots [a, b) (binned in the second a starts in), bitrate, loss, jitter,
- * audio concealment, RTT.
+ * audio concealment, RTT, Chromium's video and audio jitter-buffer delay over the span and its own
+ * A/V reading (audio − video estimatedPlayoutTimestamp at b).
  */
 export function pixelSamplesPerSecond(observations: PageObservations, sentFrames: readonly SentFrame[] | SentFrameIndex, fps: number, tags: Tags, lipSyncBiasMs = PIXEL_LIPSYNC_BIAS_MS): Point[] {
   const join = sentFrameJoiner(sentFrames);
@@ -452,6 +453,18 @@ export function pixelSamplesPerSecond(observations: PageObservations, sentFrames
     const dTotal = (b.audio?.totalSamplesReceived ?? 0) - (a.audio?.totalSamplesReceived ?? 0);
     if (dTotal > 0) net.concealment_pct = (((b.audio?.concealedSamples ?? 0) - (a.audio?.concealedSamples ?? 0)) / dTotal) * 100;
     if (b.rttMs !== undefined) net.rtt_ms = b.rttMs;
+    // Chromium's jitter buffers over the second (Δ delay / Δ emitted, webrtc-stats) and its own A/V reading.
+    const jb = (x: StatsSnapshot["video"], y: StatsSnapshot["video"]): number | undefined => {
+      const n = (y?.jitterBufferEmittedCount ?? 0) - (x?.jitterBufferEmittedCount ?? 0);
+      return n > 0 ? (((y?.jitterBufferDelay ?? 0) - (x?.jitterBufferDelay ?? 0)) / n) * 1000 : undefined;
+    };
+    const vjb = jb(a.video, b.video);
+    if (vjb !== undefined) net.jitter_buffer_ms = vjb;
+    const ajb = jb(a.audio, b.audio);
+    if (ajb !== undefined) net.audio_jitter_buffer_ms = ajb;
+    if (b.audio?.estimatedPlayoutTimestamp !== undefined && b.video?.estimatedPlayoutTimestamp !== undefined) {
+      net.playout_lipsync_ms = b.audio.estimatedPlayoutTimestamp - b.video.estimatedPlayoutTimestamp;
+    }
     bin(Math.floor(a.atUnixMs / 1000)).net = net;
   }
   const points: Point[] = [];

@@ -97,7 +97,8 @@ describe("in-class specifics", () => {
     const byName = new Map(d.templating.list.map((v) => [v.name as string, v]));
     expect([...byName.keys()]).toEqual(["datasource", "run", "room", "student"]);
     expect(byName.get("datasource")!.type).toBe("datasource");
-    expect(byName.get("run")!.query).toBe('SHOW TAG VALUES FROM "wire" WITH KEY = "run"');
+    // Light students write `wire`, browser students `pixel`: the variables list both.
+    expect(byName.get("run")!.query).toBe('SHOW TAG VALUES FROM "wire", "pixel" WITH KEY = "run"');
     expect(byName.get("room")!.query).toMatch(/WITH KEY = "room" WHERE "run" =~ \/\^\$run\$\//);
     expect(byName.get("student")!.query).toMatch(/WITH KEY = "student" WHERE "run" =~ .* AND "room" =~ /);
     expect(byName.get("student")!.multi).toBe(true);
@@ -117,6 +118,20 @@ describe("in-class specifics", () => {
     const titles = after.map((p) => p.title!.toLowerCase()).join(" | ");
     for (const word of ["latency", "lip-sync", "freezes", "audio", "loss", "jitter", "bitrate", "frame rate"]) expect(titles).toContain(word);
     for (const p of after) for (const t of p.targets!) expect(t.query).toMatch(/"student" =~ \/\^\$student\$\//);
+    // Each per-student panel but the freeze events draws a browser student's pixel series too.
+    for (const p of after.filter((x) => !x.title!.startsWith("Freezes"))) expect(p.targets!.some((t) => t.query!.includes('FROM "pixel"')), p.title).toBe(true);
+  });
+
+  it("a browser-students row draws the pixel tier beside Chromium's own readings, by student", () => {
+    const rows = d.panels.filter((p) => p.type === "row");
+    const row = rows.find((r) => /browser/i.test(r.title ?? ""));
+    expect(row).toBeDefined();
+    const next = rows[rows.indexOf(row!) + 1];
+    const panels = d.panels.slice(d.panels.indexOf(row!) + 1, next ? d.panels.indexOf(next) : undefined);
+    const queries = panels.flatMap((p) => p.targets!.map((t) => t.query!));
+    expect(panels.length).toBeGreaterThanOrEqual(4);
+    for (const q of queries) expect(q).toMatch(/FROM "pixel" .*GROUP BY time\(\$__interval\), "student"/);
+    for (const f of ["latency_p95_ms", "lipsync_ms", "playout_lipsync_ms", "fps", "codes_read", "jitter_buffer_ms", "audio_jitter_buffer_ms"]) expect(queries.some((q) => q.includes(`"${f}"`)), f).toBe(true);
   });
 });
 

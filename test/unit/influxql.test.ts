@@ -74,6 +74,7 @@ describe("InfluxQL query strings", () => {
 
   it("SHOW TAG VALUES for variables, with and without WHERE", () => {
     expect(showTagValues({ from: "wire", key: "run" })).toBe('SHOW TAG VALUES FROM "wire" WITH KEY = "run"');
+    expect(showTagValues({ from: ["wire", "pixel"], key: "run" })).toBe('SHOW TAG VALUES FROM "wire", "pixel" WITH KEY = "run"');
     expect(showTagValues({ from: "wire", key: "student", where: [tagVar("run"), tagVar("room")] })).toBe('SHOW TAG VALUES FROM "wire" WITH KEY = "student" WHERE "run" =~ /^$run$/ AND "room" =~ /^$room$/');
     expect(() => showTagValues({ key: "run", where: [timeFilter] })).toThrow(/timeFilter/);
   });

@@ -241,6 +241,29 @@ describe("pixel summary", () => {
     expect(sum2.mos.video).toBeLessThan(sum.mos.video);
   });
 
+  it("each lip-sync pair carries Chromium's own reading of the nearest snapshot (≤ 1 s); audio reports its output device delay", () => {
+    const s = sent(90, 0).map((f, i) => ({ ...f, captureUnixMs: T0 + i * TICK }));
+    const frames = presented(s, 40);
+    const on = flashOnsets(frames, FPS);
+    const markers = on.map((f) => ({ playedUnixMs: f.presentedUnixMs + 25, score: 0.9 }));
+    const snap = (at: number, diff: number): StatsSnapshot => ({
+      atUnixMs: at,
+      video: { packetsReceived: 1, packetsLost: 0, bytesReceived: 1, estimatedPlayoutTimestamp: at - 50 },
+      audio: { packetsReceived: 1, packetsLost: 0, bytesReceived: 1, estimatedPlayoutTimestamp: at - 50 + diff },
+      audioPlayout: { totalPlayoutDelay: 1.5, totalSamplesCount: 50 },
+    });
+    // Snapshots at 0.2 s (Chromium reads −10) and 2.9 s (−40): the flash onset at 1.04 s is nearer the first, the one at 2.04 s the second.
+    const stats = [snap(T0 + 200, -10), snap(T0 + 2900, -40)];
+    const sum = summarizePixel({ observations: obs(frames, markers, stats), sentFrames: s, fps: FPS, lipSyncBiasMs: 0 });
+    const byIndex = new Map(sum.lipSync.pairs.map((p) => [p.frameIndex, p.playoutOffsetMs]));
+    expect(byIndex.get(30)).toBe(-10);
+    expect(byIndex.get(60)).toBe(-40);
+    expect(byIndex.size).toBe(2);
+    expect(sum.audio?.outputDelayMs).toBeCloseTo(30, 9);
+    const far = summarizePixel({ observations: obs(frames, markers, [snap(T0 + 5000, -10)]), sentFrames: s, fps: FPS, lipSyncBiasMs: 0 });
+    expect(far.lipSync.pairs.every((p) => p.playoutOffsetMs === undefined)).toBe(true);
+  });
+
   it("merges drains in order", () => {
     const s = sent(10, 0);
     const f = presented(s, 30);
@@ -256,8 +279,18 @@ describe("pixel summary", () => {
     const on = flashOnsets(frames, FPS);
     const markers = on.map((f) => ({ playedUnixMs: f.presentedUnixMs + 25, score: 0.9 }));
     const stats: StatsSnapshot[] = [
-      { atUnixMs: T0 + 10, video: { packetsReceived: 0, packetsLost: 0, bytesReceived: 0, jitter: 0.003 }, audio: { packetsReceived: 0, packetsLost: 0, bytesReceived: 0, totalSamplesReceived: 0, concealedSamples: 0 } },
-      { atUnixMs: T0 + 1010, rttMs: 4, video: { packetsReceived: 90, packetsLost: 10, bytesReceived: 62_500, jitter: 0.005 }, audio: { packetsReceived: 50, packetsLost: 0, bytesReceived: 4000, totalSamplesReceived: 48_000, concealedSamples: 4800 } },
+      {
+        atUnixMs: T0 + 10,
+        video: { packetsReceived: 0, packetsLost: 0, bytesReceived: 0, jitter: 0.003, jitterBufferDelay: 1, jitterBufferEmittedCount: 100 },
+        audio: { packetsReceived: 0, packetsLost: 0, bytesReceived: 0, totalSamplesReceived: 0, concealedSamples: 0, jitterBufferDelay: 0, jitterBufferEmittedCount: 0 },
+      },
+      {
+        atUnixMs: T0 + 1010,
+        rttMs: 4,
+        // Over the second: 30 video frames held 1.5 s in all (50 ms each), 48 000 audio samples 2 400 s (50 ms each).
+        video: { packetsReceived: 90, packetsLost: 10, bytesReceived: 62_500, jitter: 0.005, jitterBufferDelay: 2.5, jitterBufferEmittedCount: 130, estimatedPlayoutTimestamp: T0 + 980 },
+        audio: { packetsReceived: 50, packetsLost: 0, bytesReceived: 4000, totalSamplesReceived: 48_000, concealedSamples: 4800, jitterBufferDelay: 2400, jitterBufferEmittedCount: 48_000, estimatedPlayoutTimestamp: T0 + 967 },
+      },
     ];
     const tags = { run: "r", scenario: "sc", room: "a", student: "browser-1", agent: "chromium", profile: "none" };
     const points = pixelSamplesPerSecond(obs(frames, markers, stats), s, FPS, tags, 0);
@@ -272,6 +305,9 @@ describe("pixel summary", () => {
     expect(first.fields.concealment_pct).toBeCloseTo(10, 9);
     expect(first.fields.jitter_ms).toBeCloseTo(5, 9);
     expect(first.fields.rtt_ms).toBe(4);
+    expect(first.fields.jitter_buffer_ms).toBeCloseTo(50, 9);
+    expect(first.fields.audio_jitter_buffer_ms).toBeCloseTo(50, 9);
+    expect(first.fields.playout_lipsync_ms).toBeCloseTo(-13, 9);
     // The flash at frame 30 lands in the second second: lip-sync −25 there.
     const second = points.find((p) => p.timeUnixMs === T0 + 1000)!;
     expect(second.fields.lipsync_ms).toBeCloseTo(-25, 9);
