@@ -3,7 +3,7 @@
 // relay's timer lateness does not cancel (the clean link never waits for a timer): it is measured by
 // the relay and checked on its own, and the metric is held to the delay actually applied.
 import { describe, it, expect, beforeAll } from "vitest";
-import { runYaml, student, report } from "../helpers/class-run.js";
+import { runYaml, student, report, pairedLatency } from "../helpers/class-run.js";
 import type { RunResult } from "../../src/scenario/runner.js";
 
 let r: RunResult;
@@ -32,8 +32,8 @@ describe("calibration: fixed down-delay → latency", () => {
       // Frame by frame (same clip and index at both students): the teacher's own send jitter is
       // common to both and cancels, which a difference of two p50s does not (it read +3.1 ms with
       // both cores busy while the paired median stayed within the relay's lateness).
-      const video = pairedMedian(delayed.agent.frames, clean.agent.frames, (f) => `${f.clipId}:${f.frameIndex}`, (f) => f.completeUnixMs);
-      const audio = pairedMedian(delayed.agent.audio, clean.agent.audio, (a) => `${a.clipId}:${a.index}`, (a) => a.arrivalUnixMs);
+      const video = pairedLatency(delayed, clean, "video");
+      const audio = pairedLatency(delayed, clean, "audio");
       // What the relay actually applied: the profile's delay plus its own timer lateness, which it
       // measures (p50 0.1–0.5 ms, quiet or contended). The metric must recover that.
       const late = delayed.relay!.lateness("down");
@@ -53,16 +53,3 @@ describe("calibration: fixed down-delay → latency", () => {
     });
   }
 });
-
-/** Median of a − b over the items both lists hold (matched by key). */
-function pairedMedian<T>(a: readonly T[], b: readonly T[], key: (x: T) => string, t: (x: T) => number): { median: number; pairs: number } {
-  const at = new Map(b.map((x) => [key(x), t(x)]));
-  const d: number[] = [];
-  for (const x of a) {
-    const other = at.get(key(x));
-    if (other !== undefined) d.push(t(x) - other);
-  }
-  d.sort((p, q) => p - q);
-  const m = d.length;
-  return { median: m === 0 ? NaN : m % 2 ? d[(m - 1) / 2]! : (d[m / 2 - 1]! + d[m / 2]!) / 2, pairs: m };
-}

@@ -29,3 +29,27 @@ export const LESSON_CLIP = { intro: 1, question: 2, right: 3, wrong: 4, outro: 5
 export function clipsSeen(frames: readonly { clipId?: number }[]): Set<number> {
   return new Set(frames.map((f) => f.clipId ?? -1));
 }
+
+/** Median of a − b over the items both lists hold (matched by key). */
+export function pairedMedian<T>(a: readonly T[], b: readonly T[], key: (x: T) => string, t: (x: T) => number): { median: number; pairs: number } {
+  const at = new Map(b.map((x) => [key(x), t(x)]));
+  const d: number[] = [];
+  for (const x of a) {
+    const other = at.get(key(x));
+    if (other !== undefined) d.push(t(x) - other);
+  }
+  d.sort((p, q) => p - q);
+  const m = d.length;
+  return { median: m === 0 ? NaN : m % 2 ? d[(m - 1) / 2]! : (d[m / 2 - 1]! + d[m / 2]!) / 2, pairs: m };
+}
+
+/**
+ * How much later student `a` got the same frames (or audio packets) than student `b` of the same
+ * room: the median over matched items (clip id + frame index / packet index). The teacher's own
+ * send jitter is common to both and cancels, which a difference of two p50s does not.
+ */
+export function pairedLatency(a: RunResult["students"][number], b: RunResult["students"][number], kind: "video" | "audio"): { median: number; pairs: number } {
+  return kind === "video"
+    ? pairedMedian(a.agent.frames, b.agent.frames, (f) => `${f.clipId}:${f.frameIndex}`, (f) => f.completeUnixMs)
+    : pairedMedian(a.agent.audio, b.agent.audio, (x) => `${x.clipId}:${x.index}`, (x) => x.arrivalUnixMs);
+}
