@@ -9,11 +9,14 @@
 //      beside bare werift deSerialize, clean and with 30 % loss        (pipeline.mjs; issue 4)
 //   5. browser students per core of Chromium, pixel tier on, beside probe-off playback and light
 //      students in the same run (browsers.mjs; issue 8; ≤ ~3 min)
+//   6. only with --only browser-cost: where a browser student's CPU goes — plain playback, then the
+//      probe's parts one at a time, and several students per window as iframes (browser-cost.mjs;
+//      ≈ 2.5 min)
 // Every class runs in its own processes (child_process.fork, IPC), joins outside the measurement
 // window, then a warm-up and a steady window (default 10 s). Prints a table per bench and the
 // per-core figures; writes reports/bench/<bench>.json and reports/bench/summary.json.
 //
-// Options: --only fanout|density|relay|pipeline|browsers (comma-separated)   --browsers-n 2,4,6   --n 20,60,120 (fanout and density)   --fanout-n …   --density-n …
+// Options: --only fanout|density|relay|pipeline|browsers|browser-cost (comma-separated)   --browsers-n 2,4,6   --n 20,60,120 (fanout and density)   --fanout-n …   --density-n …
 //          --window <s> (10)   --warm <s> (2)   --out <dir> (reports/bench)
 //          Classes are skipped (and say why) once a variant failed on a quiet machine, once its
 //          measured process was near a full core, or after ~5.5 min, to keep the bench ≤ ~6 min.
@@ -31,6 +34,7 @@ import { runDensity } from "./density.mjs";
 import { runRelay, printRelay, relaySummary } from "./relay.mjs";
 import { runPipeline, printPipeline, pipelineSummary, mediaPacketRate } from "./pipeline.mjs";
 import { runBrowsers, printBrowsers, browsersSummary } from "./browsers.mjs";
+import { runBrowserCost, printBrowserCost, browserCostSummary } from "./browser-cost.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -69,8 +73,10 @@ const common = {
   /** Re-measurements allowed for classes that failed while another tenant loaded the machine. */
   budget: { retries: 2, deadlineMs: performance.now() + 5.5 * 60_000 },
 };
-const BENCHES = ["fanout", "density", "relay", "pipeline", "browsers"];
-const which = args.only ? args.only.split(",").map((w) => w.trim()) : BENCHES;
+const BENCHES = ["fanout", "density", "relay", "pipeline", "browsers", "browser-cost"];
+/** browser-cost explains the browsers figure; it runs when asked for. */
+const DEFAULT_BENCHES = BENCHES.filter((b) => b !== "browser-cost");
+const which = args.only ? args.only.split(",").map((w) => w.trim()) : DEFAULT_BENCHES;
 for (const w of which) if (!BENCHES.includes(w)) throw new Error(`bench: --only takes ${BENCHES.join(", ")} (comma-separated), got "${w}"`);
 
 const generated = await prepareBenchClip(undefined, (m) => console.log(`media: ${m}`));
@@ -120,9 +126,15 @@ if (which.includes("browsers")) {
   printBrowsers(r);
   await writeJson(join(outDir, "browsers.json"), envelope(r));
 }
+if (which.includes("browser-cost")) {
+  const r = await runBrowserCost({ fps: BENCH_FPS, windowMs: common.windowMs, log: (line) => console.log(line) });
+  results.push(r);
+  printBrowserCost(r);
+  await writeJson(join(outDir, "browser-cost.json"), envelope(r));
+}
 
 console.log("\n== summary ==");
-const SUMMARY_LINES = { relay: relaySummary, pipeline: pipelineSummary, browsers: browsersSummary };
+const SUMMARY_LINES = { relay: relaySummary, pipeline: pipelineSummary, browsers: browsersSummary, "browser-cost": browserCostSummary };
 for (const r of results) console.log(`${r.name}:\n${(SUMMARY_LINES[r.name] ?? figureLine)(r)}`);
 // With --only, the benches not run this time keep their figures from the previous summary (marked
 // with the run they come from), so summary.json always holds the latest figure of every bench.
