@@ -5,7 +5,8 @@
 // must agree with each other (their neighbour-to-neighbour change, 0 ± 5 ms).
 //
 // Why neighbours and not an absolute zero (measured here): Chromium's own A/V sync does not hold a
-// clean stream at 0. Its estimatedPlayoutTimestamp difference and the probe's reading move
+// clean stream at 0 (libwebrtc's StreamSynchronization leaves differences under 30 ms alone and
+// steps by up to 80 ms). Its estimatedPlayoutTimestamp difference and the probe's reading move
 // together in the same steps while it adjusts (e.g. −29 → −12 and −12.5 → +4 ms at the same
 // second), so a clean clip reads −50…+47 ms depending on the run and the second (one run held +28
 // for 25 s, Chromium's estimate +16 beside it). The absolute
