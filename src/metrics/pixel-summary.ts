@@ -100,6 +100,8 @@ export type PixelSummary = {
   captureTimeLatencyMs: Summary;
   /** Frame received (last packet) → presented. */
   receiveToPresentMs: Summary;
+  /** Capture → frame received (its last packet, repairs included; rVFC receiveTime): the network part, comparable to the wire tier's latency. */
+  networkLatencyMs: Summary;
   fps: number;
   freezes: { count: number; totalMs: number; ratio: number; pauses: number; list: Freeze[] };
   /** Chromium's own counters (last snapshot). */
@@ -311,10 +313,12 @@ export function summarizePixel(input: PixelInput): PixelSummary {
   const join = sentFrameJoiner(input.sentFrames);
 
   const latencies: number[] = [];
+  const network: number[] = [];
   const gapFrames = [];
   for (const f of frames) {
     const cap = join(f);
     if (cap !== undefined) latencies.push(f.presentedUnixMs - cap);
+    if (cap !== undefined && f.receiveUnixMs !== undefined) network.push(f.receiveUnixMs - cap);
     if (f.rtpTimestamp !== undefined && f.clipId !== undefined) {
       gapFrames.push({ rtpTimestamp: f.rtpTimestamp, completeMs: f.presentedUnixMs, captureUnixMs: cap, clipId: f.clipId, frameIndex: f.frameIndex });
     }
@@ -391,6 +395,7 @@ export function summarizePixel(input: PixelInput): PixelSummary {
     latencyMs,
     captureTimeLatencyMs: summarize(frames.filter((f) => f.captureUnixMs !== undefined).map((f) => f.presentedUnixMs - f.captureUnixMs!)),
     receiveToPresentMs: summarize(frames.filter((f) => f.receiveUnixMs !== undefined).map((f) => f.presentedUnixMs - f.receiveUnixMs!)),
+    networkLatencyMs: summarize(network),
     fps: presentedFps,
     freezes: { count: fr.freezeCount, totalMs: fr.totalFreezeMs, ratio: fr.freezeRatio, pauses: fr.pauseCount, list: fr.freezes },
     statsFreezes,

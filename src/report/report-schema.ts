@@ -101,6 +101,7 @@ const PixelSummary = z
     latencyMs: Summary.describe("pixel e2e video latency: frame presented − capture (ms)"),
     captureTimeLatencyMs: Summary.describe("presented − Chromium's own captureTime estimate (ms), a cross-check"),
     receiveToPresentMs: Summary,
+    networkLatencyMs: Summary.describe("capture → frame received in Chromium (rVFC receiveTime, repairs included): the network part, as the wire tier measures latency"),
     fps: num,
     freezes: z.object({ count: num, totalMs: num, ratio: num, pauses: num, list: z.array(Freeze) }),
     statsFreezes: z.object({ count: num, totalMs: num }).optional(),
