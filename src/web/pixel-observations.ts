@@ -27,9 +27,9 @@ export type PresentedFrame = {
   readMs: number;
 };
 
-/** One sync-marker burst found in the audio actually played (matched filter in an AudioWorklet). */
+/** One sync-marker burst found in the audio actually played (matched filter on the remote track's AudioData). */
 export type AudioMarker = {
-  /** When the burst's first sample is played, Unix ms (AudioContext output timestamp mapping). */
+  /** When the <audio> element handed the burst's first sample to the output device, Unix ms (its AudioData chunk's timestamp + offset). */
   playedUnixMs: number;
   /** Normalised matched-filter peak (0..1): how sure the detector is. */
   score: number;
