@@ -6,7 +6,7 @@
 // process by puppeteer (BrowserStudent, polling each page once a second as a run does). Variants,
 // same run, same teacher and clip:
 //   pixel — the reference student page with the pixel probe (frame codes from VideoFrame copies,
-//           audio marker worklet, getStats once a second): what a run's browser student costs;
+//           audio marker tap, getStats once a second): what a run's browser student costs;
 //   plain — the same page with probe=0: plain playback, comparable to CHROMIUM.md's ≈ 11 % of a
 //           core per student;
 //   light — proctor's light students (all in one process, density bench's class) at a small N:
