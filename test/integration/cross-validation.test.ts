@@ -95,11 +95,11 @@ rooms:
       expect(network).toBeGreaterThan(80);
       expect(p.receiveToPresentMs.p50).toBeGreaterThan(0);
       // A frame that needed no repair takes the same network time at both tiers: the fastest frames
-      // agree (measured 80.6–81.4 ms in Chromium vs 79.8–80.9 light), a check on both tiers' clocks
-      // and frame joins. Repaired frames do not (Chromium's p95 626–737 ms vs light 390–404: its
+      // agree (measured 80.0–81.8 ms in Chromium vs 79.8–80.9 light, four runs), a check on both
+      // tiers' clocks and frame joins (the page clock is mapped onto proctor's within ± 1 ms). Repaired frames do not (Chromium's p95 626–737 ms vs light 390–404: its
       // NACK and key-frame waits run longer), which is what keeps the means apart.
       const lightMin = Math.min(...light.map((l) => l.latencyMs.min));
-      expect(p.networkLatencyMs.min).toBeGreaterThanOrEqual(80);
+      expect(p.networkLatencyMs.min).toBeGreaterThanOrEqual(79);
       expect(Math.abs(p.networkLatencyMs.min - lightMin)).toBeLessThanOrEqual(3);
     }
   });
