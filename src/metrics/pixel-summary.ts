@@ -122,6 +122,8 @@ export type PixelSummary = {
   };
   /** candidate-pair currentRoundTripTime. */
   rttMs: Summary;
+  /** What the page sent (a voice answer), as the teacher's receiver reports saw it (last snapshot with a sender). */
+  uplink?: { kind: string; packetsSent: number; packetsLost?: number; lossFraction?: number; jitterMs?: number; rttMs?: number };
   mos: { audioR: number; audio: number; video: number };
   /** The probe's per-frame cost. */
   readMs: Summary;
@@ -377,6 +379,16 @@ export function summarizePixel(input: PixelInput): PixelSummary {
     }
   }
 
+  const up = [...stats].reverse().find((x) => x.uplink)?.uplink;
+  const uplink: PixelSummary["uplink"] = up && {
+    kind: up.kind,
+    packetsSent: up.packetsSent,
+    // Sent counts every packet the page sent, lost ones included (the receiver's view is sent − lost).
+    ...(up.packetsLost !== undefined ? { packetsLost: up.packetsLost, lossFraction: up.packetsSent > 0 ? Math.max(0, up.packetsLost) / up.packetsSent : 0 } : {}),
+    ...(up.jitter !== undefined ? { jitterMs: up.jitter * 1000 } : {}),
+    ...(up.roundTripTimeMs !== undefined ? { rttMs: up.roundTripTimeMs } : {}),
+  };
+
   const latencyMs = summarize(latencies);
   const lipSyncMs = summarize(pairs.map((p) => p.offsetMs));
   const audioDelay = Number.isFinite(latencyMs.p50) ? latencyMs.p50 - (Number.isFinite(lipSyncMs.p50) ? lipSyncMs.p50 : 0) : 0;
@@ -396,6 +408,7 @@ export function summarizePixel(input: PixelInput): PixelSummary {
     captureTimeLatencyMs: summarize(frames.filter((f) => f.captureUnixMs !== undefined).map((f) => f.presentedUnixMs - f.captureUnixMs!)),
     receiveToPresentMs: summarize(frames.filter((f) => f.receiveUnixMs !== undefined).map((f) => f.presentedUnixMs - f.receiveUnixMs!)),
     networkLatencyMs: summarize(network),
+    ...(uplink ? { uplink } : {}),
     fps: presentedFps,
     freezes: { count: fr.freezeCount, totalMs: fr.totalFreezeMs, ratio: fr.freezeRatio, pauses: fr.pauseCount, list: fr.freezes },
     statsFreezes,

@@ -126,6 +126,10 @@ const PixelSummary = z
       outputDelayMs: num.optional().describe("the audio output device's reported playout delay (media-playout), after the hand-off lip-sync is read at"),
     }).optional(),
     rttMs: Summary,
+    uplink: z
+      .object({ kind: z.string(), packetsSent: num, packetsLost: num.optional(), lossFraction: num.optional(), jitterMs: num.optional(), rttMs: num.optional() })
+      .optional()
+      .describe("what the page sent (voice answers): outbound-rtp + the teacher's receiver reports (remote-inbound-rtp)"),
     mos: z.object({ audioR: num, audio: num, video: num }),
     readMs: Summary,
     errors: z.array(z.string()),

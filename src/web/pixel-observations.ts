@@ -47,6 +47,11 @@ export type StatsSnapshot = {
    * from leaving the jitter buffer to the output device playing it (s), and how many samples.
    */
   audioPlayout?: { totalPlayoutDelay: number; totalSamplesCount: number };
+  /**
+   * What the page sends (a voice answer): outbound-rtp packets sent and, from the teacher's receiver
+   * reports, remote-inbound-rtp loss, jitter (s) and round-trip time (s → ms). The busiest sender.
+   */
+  uplink?: { kind: string; packetsSent: number; packetsLost?: number; fractionLost?: number; jitter?: number; roundTripTimeMs?: number };
   /** remote-outbound-rtp roundTripTime (needs RTCP XR), ms, per kind. */
   remoteOutbound?: { video?: { roundTripTimeMs?: number }; audio?: { roundTripTimeMs?: number } };
 };

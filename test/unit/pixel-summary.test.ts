@@ -260,6 +260,10 @@ describe("pixel summary", () => {
     expect(byIndex.get(60)).toBe(-40);
     expect(byIndex.size).toBe(2);
     expect(sum.audio?.outputDelayMs).toBeCloseTo(30, 9);
+    expect(sum.uplink).toBeUndefined(); // the page sent nothing
+    const talking = [{ ...snap(T0 + 200, -10), uplink: { kind: "audio", packetsSent: 100, packetsLost: 20, jitter: 0.002, roundTripTimeMs: 3 } }];
+    // Sent counts the lost packets too: 20 of 100 lost is 20 %, not 20 / 120.
+    expect(summarizePixel({ observations: obs(frames, markers, talking), sentFrames: s, fps: FPS }).uplink).toEqual({ kind: "audio", packetsSent: 100, packetsLost: 20, lossFraction: 0.2, jitterMs: 2, rttMs: 3 });
     const far = summarizePixel({ observations: obs(frames, markers, [snap(T0 + 5000, -10)]), sentFrames: s, fps: FPS, lipSyncBiasMs: 0 });
     expect(far.lipSync.pairs.every((p) => p.playoutOffsetMs === undefined)).toBe(true);
   });

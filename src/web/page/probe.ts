@@ -427,6 +427,20 @@ function reduceStats(reports: RTCStatsReport[], atUnixMs: number): StatsSnapshot
         const selected = pairId !== undefined ? s.id === pairId : s.nominated === true && s.state === "succeeded";
         const rtt = num(s.currentRoundTripTime);
         if (selected && rtt !== undefined) snap.rttMs = rtt * 1000;
+      } else if (s.type === "outbound-rtp" && (s.kind === "audio" || s.kind === "video")) {
+        const sent = num(s.packetsSent) ?? 0;
+        if (sent > (snap.uplink?.packetsSent ?? -1)) {
+          const remote = typeof s.remoteId === "string" ? byId.get(s.remoteId) : undefined;
+          const rtt = num(remote?.roundTripTime);
+          snap.uplink = {
+            kind: String(s.kind),
+            packetsSent: sent,
+            ...(num(remote?.packetsLost) !== undefined ? { packetsLost: num(remote?.packetsLost) } : {}),
+            ...(num(remote?.fractionLost) !== undefined ? { fractionLost: num(remote?.fractionLost) } : {}),
+            ...(num(remote?.jitter) !== undefined ? { jitter: num(remote?.jitter) } : {}),
+            ...(rtt !== undefined ? { roundTripTimeMs: rtt * 1000 } : {}),
+          };
+        }
       } else if (s.type === "media-playout" && s.kind === "audio") {
         const delay = num(s.totalPlayoutDelay);
         const count = num(s.totalSamplesCount);
