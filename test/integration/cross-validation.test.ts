@@ -132,17 +132,19 @@ rooms:
     console.log(
       `blackouts: light freezes ${light.list.map((f) => f.durationMs.toFixed(1)).join(", ")} ms; Chromium presented ${p.freezes.list.map((f) => f.durationMs.toFixed(1)).join(", ")} ms; Chromium's own ${p.statsFreezes?.count} (${p.statsFreezes?.totalMs.toFixed(0)} ms)`,
     );
-    // Measured (two runs): light 351.1, 628.3 / 330.1, 633.5; Chromium 333.5, 616.9 / 331.1, 666.7;
-    // Chromium's own 2 (964 / 993 ms). A freeze ends at the first frame shown after the hole, which
+    // Measured (four runs): light 351.1, 628.3 / 330.1, 633.5 / 371.0, 625.1 / 297.4, 632.5; Chromium
+    // 333.5, 616.9 / 331.1, 666.7 / 368.0, 616.3 / 332.0, 632.7; Chromium's own 2 (964–1007 ms). A freeze ends at the first frame shown after the hole, which
     // may be one frame earlier or later at either tier: lengths agree within two frame intervals.
     expect(light.count).toBe(2);
     expect(p.freezes.count).toBe(2);
     expect(p.statsFreezes?.count).toBe(2);
     const [l300, l600] = light.list.map((f) => f.durationMs);
     const [b300, b600] = p.freezes.list.map((f) => f.durationMs);
+    // A freeze spans the blackout give or take a frame (the hole's edges fall between frame ticks;
+    // a fresh-clone CI run read 297.4 ms for the light student's 300 ms one).
     for (const [w, l, c] of [[300, l300!, b300!], [600, l600!, b600!]] as const) {
-      expect(l).toBeGreaterThanOrEqual(w);
-      expect(c).toBeGreaterThanOrEqual(w);
+      expect(l).toBeGreaterThanOrEqual(w - FRAME_MS);
+      expect(c).toBeGreaterThanOrEqual(w - FRAME_MS);
       expect(Math.abs(l - c)).toBeLessThanOrEqual(2 * FRAME_MS);
     }
   });
