@@ -7,7 +7,7 @@
 //   plain    — nothing: plain playback (<video> + <audio>), the floor;
 //   rvfc     — a requestVideoFrameCallback loop that does nothing;
 //   vframe   — that loop + new VideoFrame(video) + copyTo of the picture (what the probe reads);
-//   audio    — the audio tap only: MediaStreamTrackProcessor + the marker detector;
+//   audio    — the probe's audio tap only (watchAudio: MediaStreamTrackProcessor + marker detector);
 //   probe    — the whole probe (`probe=1`: frames, frame codes, audio tap, getStats);
 //   iframes  — the whole probe, the N students as N iframes of one window.
 // Per variant: Chromium CPU (browser + every descendant, /proc) over a steady window, per student;
@@ -44,21 +44,8 @@ function addPart(part) {
     v.requestVideoFrameCallback(cb);
   }
   if (part === "audio") {
-    return Promise.all([import("/static/web/page/marker-detector.js"), import("/static/media/clip-pattern.js")]).then(([{ MarkerDetector }, { syncChirp }]) => {
-      const reader = new MediaStreamTrackProcessor({ track: a.srcObject.getAudioTracks()[0] }).readable.getReader();
-      const det = new MarkerDetector({ template: syncChirp(48000), threshold: 0.5, refractoryFrames: 24000 });
-      let buf = new Float32Array(480);
-      (async () => {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          if (buf.length !== value.numberOfFrames) buf = new Float32Array(value.numberOfFrames);
-          value.copyTo(buf, { planeIndex: 0, format: "f32-planar" });
-          det.push(buf, () => undefined);
-          value.close();
-        }
-      })();
-    });
+    // The probe's own audio tap, alone: watchAudio without the frame callbacks or getStats.
+    return import("/static/web/page/probe.js").then(({ installProbe }) => installProbe().watchAudio(a.srcObject));
   }
   if (part === "probe" || part === "iframes") {
     // The real probe's frame callbacks: count them through its drain instead.

@@ -34,7 +34,7 @@ import { switchGaps, type SwitchGap } from "./switch-gap.js";
 import { opusEModel } from "./mos-audio.js";
 import { g1070VideoQuality } from "./mos-video.js";
 import { FLASH_FRAMES } from "../media/clip-pattern.js";
-import type { PageObservations, PresentedFrame, StatsSnapshot } from "../web/pixel-observations.js";
+import type { InboundRtpStats, PageObservations, PresentedFrame, StatsSnapshot } from "../web/pixel-observations.js";
 import type { Point, Tags } from "./sample.js";
 
 /**
@@ -278,6 +278,23 @@ export function lipSyncPairs(
   return { pairs, flashes: onsets.length };
 }
 
+/**
+ * Mean jitter-buffer delay (ms) of what a stream emitted, webrtc-stats jitterBufferDelay /
+ * jitterBufferEmittedCount: since the stream began (`from` omitted) or between two snapshots.
+ */
+function jitterBufferMs(to: InboundRtpStats | undefined, from?: InboundRtpStats): number | undefined {
+  const n = (to?.jitterBufferEmittedCount ?? 0) - (from?.jitterBufferEmittedCount ?? 0);
+  if (to?.jitterBufferDelay === undefined || n <= 0) return undefined;
+  return ((to.jitterBufferDelay - (from?.jitterBufferDelay ?? 0)) / n) * 1000;
+}
+
+/** Chromium's own A/V reading in a snapshot: audio − video estimatedPlayoutTimestamp (positive = audio leads). */
+function playoutOffsetMs(s: StatsSnapshot): number | undefined {
+  const a = s.audio?.estimatedPlayoutTimestamp;
+  const v = s.video?.estimatedPlayoutTimestamp;
+  return a !== undefined && v !== undefined ? a - v : undefined;
+}
+
 /** The first snapshot at which `kind`'s packetsReceived reached its final value (the stream's last active second). */
 export function lastActive(stats: readonly StatsSnapshot[], kind: "video" | "audio"): StatsSnapshot | undefined {
   let i = stats.length - 1;
@@ -332,11 +349,10 @@ export function summarizePixel(input: PixelInput): PixelSummary {
   const coded = frames.filter((f) => f.clipId !== undefined).length;
 
   const { pairs, flashes } = lipSyncPairs(frames, input.observations.markers, fps, biasMs);
-  const playout = stats.flatMap((s) =>
-    s.audio?.estimatedPlayoutTimestamp !== undefined && s.video?.estimatedPlayoutTimestamp !== undefined
-      ? [{ at: s.atUnixMs, offsetMs: s.audio.estimatedPlayoutTimestamp - s.video.estimatedPlayoutTimestamp }]
-      : [],
-  );
+  const playout = stats.flatMap((s) => {
+    const offsetMs = playoutOffsetMs(s);
+    return offsetMs !== undefined ? [{ at: s.atUnixMs, offsetMs }] : [];
+  });
   const playoutSync = playout.map((p) => p.offsetMs);
   for (const p of pairs) {
     let near: (typeof playout)[number] | undefined;
@@ -357,8 +373,7 @@ export function summarizePixel(input: PixelInput): PixelSummary {
         ...v,
         framesDecoded: lv.framesDecoded,
         framesDropped: lv.framesDropped,
-        jitterBufferMs:
-          lv.jitterBufferDelay !== undefined && lv.jitterBufferEmittedCount ? (lv.jitterBufferDelay / lv.jitterBufferEmittedCount) * 1000 : undefined,
+        jitterBufferMs: jitterBufferMs(lv),
       };
       if (lv.freezeCount !== undefined) statsFreezes = { count: lv.freezeCount, totalMs: (lv.totalFreezesDuration ?? 0) * 1000 };
     }
@@ -373,7 +388,7 @@ export function summarizePixel(input: PixelInput): PixelSummary {
         concealmentEvents: la.concealmentEvents,
         interruptionCount: la.interruptionCount,
         totalInterruptionMs: la.totalInterruptionDuration !== undefined ? la.totalInterruptionDuration * 1000 : undefined,
-        jitterBufferMs: la.jitterBufferDelay !== undefined && la.jitterBufferEmittedCount ? (la.jitterBufferDelay / la.jitterBufferEmittedCount) * 1000 : undefined,
+        jitterBufferMs: jitterBufferMs(la),
         outputDelayMs: last.audioPlayout?.totalSamplesCount ? (last.audioPlayout.totalPlayoutDelay / last.audioPlayout.totalSamplesCount) * 1000 : undefined,
       };
     }
@@ -472,17 +487,12 @@ export function pixelSamplesPerSecond(observations: PageObservations, sentFrames
     if (dTotal > 0) net.concealment_pct = (((b.audio?.concealedSamples ?? 0) - (a.audio?.concealedSamples ?? 0)) / dTotal) * 100;
     if (b.rttMs !== undefined) net.rtt_ms = b.rttMs;
     // Chromium's jitter buffers over the second (Δ delay / Δ emitted, webrtc-stats) and its own A/V reading.
-    const jb = (x: StatsSnapshot["video"], y: StatsSnapshot["video"]): number | undefined => {
-      const n = (y?.jitterBufferEmittedCount ?? 0) - (x?.jitterBufferEmittedCount ?? 0);
-      return n > 0 ? (((y?.jitterBufferDelay ?? 0) - (x?.jitterBufferDelay ?? 0)) / n) * 1000 : undefined;
-    };
-    const vjb = jb(a.video, b.video);
+    const vjb = jitterBufferMs(b.video, a.video);
     if (vjb !== undefined) net.jitter_buffer_ms = vjb;
-    const ajb = jb(a.audio, b.audio);
+    const ajb = jitterBufferMs(b.audio, a.audio);
     if (ajb !== undefined) net.audio_jitter_buffer_ms = ajb;
-    if (b.audio?.estimatedPlayoutTimestamp !== undefined && b.video?.estimatedPlayoutTimestamp !== undefined) {
-      net.playout_lipsync_ms = b.audio.estimatedPlayoutTimestamp - b.video.estimatedPlayoutTimestamp;
-    }
+    const playoutMs = playoutOffsetMs(b);
+    if (playoutMs !== undefined) net.playout_lipsync_ms = playoutMs;
     bin(Math.floor(a.atUnixMs / 1000)).net = net;
   }
   const points: Point[] = [];

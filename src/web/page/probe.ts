@@ -298,6 +298,10 @@ function tapAudio(track: MediaStreamTrack, opts: ProbeOptions, onMarker: (m: Aud
     }
     return undefined;
   };
+  const found = (frame: number, score: number): void => {
+    const t = timeOf(frame);
+    if (t !== undefined) onMarker({ playedUnixMs: unixMs(t), score });
+  };
   const loop = async (): Promise<void> => {
     while (!stopped) {
       const { value: data, done } = await reader.read();
@@ -319,10 +323,7 @@ function tapAudio(track: MediaStreamTrack, opts: ProbeOptions, onMarker: (m: Aud
         starts[i] = detector.pushed;
         times[i] = data.timestamp / 1000;
         chunks++;
-        detector.push(buf, (frame, score) => {
-          const t = timeOf(frame);
-          if (t !== undefined) onMarker({ playedUnixMs: unixMs(t), score });
-        });
+        detector.push(buf, found);
       } finally {
         data.close();
       }
